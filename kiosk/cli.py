@@ -1,0 +1,129 @@
+"""The ``kiosk`` command line: a thin layer over ``kiosk.core``.
+
+Exit codes: 0 success / accepted, 1 rejected (including "no face" in verify), 2 bad input or
+any other expected failure (the message says what and how to fix it), 3 unexpected error.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Callable, Sequence
+
+from kiosk import __version__
+from kiosk.core.errors import KioskError
+
+log = logging.getLogger("kiosk")
+
+
+def _add_global_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="where the store and settings live (default: per-user data dir)")
+    parser.add_argument("--weights-dir", help="where the weights are cached (default: per-user cache dir)")
+    parser.add_argument("--runtime", choices=("litert-int8", "litert-fp32", "keras"), help="embedding runtime")
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default), ERROR")
+
+
+def _people_parser(sub) -> None:
+    people = sub.add_parser("people", help="list, rename or remove enrolled people")
+    actions = people.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="everyone enrolled, with template counts").add_argument("--json", action="store_true")
+    remove = actions.add_parser("remove", help="remove a person and all their templates")
+    remove.add_argument("who", metavar="NAME_OR_ID")
+    rename = actions.add_parser("rename", help="change a person's display name")
+    rename.add_argument("old", metavar="OLD")
+    rename.add_argument("new", metavar="NEW")
+
+
+def _engine_commands(sub) -> None:
+    enroll = sub.add_parser("enroll", help="enrol a person from one or more photos (all or nothing)")
+    enroll.add_argument("name")
+    enroll.add_argument("images", nargs="+", metavar="IMAGE")
+    enroll.add_argument("--employee-id")
+    enroll_dir = sub.add_parser("enroll-dir", help="enrol many people from DIR/<name>/*.jpg|png")
+    enroll_dir.add_argument("directory", metavar="DIR")
+    verify = sub.add_parser("verify", help="1:1 — is the person in IMAGE who they claim to be?")
+    verify.add_argument("image", metavar="IMAGE")
+    verify.add_argument("--as", dest="claim", required=True, metavar="NAME_OR_ID")
+    verify.add_argument("--json", action="store_true")
+    identify = sub.add_parser("identify", help="1:N — who is in IMAGE (every face)?")
+    identify.add_argument("image", metavar="IMAGE")
+    identify.add_argument("--json", action="store_true")
+
+
+def _tool_commands(sub) -> None:
+    evaluate = sub.add_parser("evaluate", help="accuracy on LFW-format labelled pairs")
+    evaluate.add_argument("--pairs", required=True, help="pairs file (LFW View 1 or View 2 layout)")
+    evaluate.add_argument("--images", required=True, help="folder holding <Name>/<Name>_NNNN.jpg")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--plot", metavar="PNG", help="write the ROC curve here")
+    evaluate.add_argument("--baseline", choices=("pixel",), help="also run the course's naive pixel verifier")
+    evaluate.add_argument("--align", action="store_true", help="level the eyes before cropping")
+    evaluate.add_argument("--margin", type=float, help="crop margin, fraction of the box (default: the model's)")
+    evaluate.add_argument("--limit", type=int, help="use only the first N pairs of each kind (quick runs)")
+    benchmark = sub.add_parser("benchmark", help="speed of detection, embedding and matching")
+    benchmark.add_argument("--json", action="store_true")
+    benchmark.add_argument("--repeats", type=int, default=30)
+    weights = sub.add_parser("weights", help="download or check the FaceNet weights")
+    weights.add_argument("action", choices=("fetch", "verify", "path"))
+    weights.add_argument("--force", action="store_true", help="download again even if present")
+    events = sub.add_parser("events", help="the access log, newest first")
+    fmt = events.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    events.add_argument("--since", metavar="DATE", help="YYYY-MM-DD or an ISO time")
+    events.add_argument("--limit", type=int)
+
+
+def _app_commands(sub) -> None:
+    admin = sub.add_parser("admin", help="admin PIN")
+    admin_actions = admin.add_subparsers(dest="action", required=True)
+    set_pin = admin_actions.add_parser("set-pin", help="set or change the admin PIN")
+    set_pin.add_argument("--pin-stdin", action="store_true", help="read old (if set) and new PIN lines from stdin")
+    gui = sub.add_parser("gui", help="open the front-desk screen")
+    gui.add_argument("--camera", metavar="SOURCE", help="camera index, video file or folder of images")
+    gui.add_argument("--mode", choices=("recognize", "verify"))
+    gui.add_argument("--fullscreen", action="store_true", default=None)
+    gui.add_argument("--quit-after-ms", type=int, help=argparse.SUPPRESS)
+    selftest = sub.add_parser("self-test", help="check weights, detector, pipeline and window; exit 0 if all work")
+    selftest.add_argument("images", nargs="*", metavar="IMAGE")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="FaceNet front-desk kiosk")
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    _add_global_flags(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _people_parser(sub)
+    _engine_commands(sub)
+    _tool_commands(sub)
+    _app_commands(sub)
+    return parser
+
+
+def _handler(command: str) -> Callable:
+    from kiosk import commands
+
+    return getattr(commands, "cmd_" + command.replace("-", "_"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if not args.command:
+        parser.print_help()
+        return 0
+    try:
+        return _handler(args.command)(args)
+    except KioskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # unexpected: keep the traceback for the log
+        log.exception("unexpected error in `kiosk %s`", args.command)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The kiosk engine: no Qt here, and nothing heavy at import time."""

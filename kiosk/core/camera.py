@@ -1,0 +1,442 @@
+"""Camera sources and the capture loop (no Qt here).
+
+Frames are BGR uint8 arrays of shape (H, W, 3), exactly as OpenCV delivers them; whoever
+analyses them converts to RGB once. The capture thread overwrites a one-slot holder
+(`LatestFrame`): readers always get the newest frame and older ones are dropped on purpose,
+never queued, so a slow reader never slows the camera down.
+
+Camera source strings (`open_source`): "0" (a camera index), the path of a video file, the
+path of a folder of images (a looping slideshow, the demo mode) or of a single image.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from kiosk.core.errors import CameraError
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+SLIDESHOW_FPS = 15.0
+
+
+class CameraEndedError(CameraError):
+    """A non-looping source played to its end: nothing to reconnect to."""
+
+
+# --- the one-slot holder ------------------------------------------------------------------
+class LatestFrame:
+    """Thread-safe holder of the newest frame; `seq` grows by one per `put`."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._seq = 0
+        self._frame_bgr: np.ndarray | None = None
+        self._time = 0.0
+
+    def put(self, frame_bgr: np.ndarray) -> int:
+        """Replace the held frame (readers must treat frames as read-only)."""
+        with self._cond:
+            self._seq += 1
+            self._frame_bgr = frame_bgr
+            self._time = time.monotonic()
+            self._cond.notify_all()
+            return self._seq
+
+    def latest(self) -> tuple[int, np.ndarray | None]:
+        """(seq, frame_bgr) without waiting; (0, None) before the first frame."""
+        with self._cond:
+            return self._seq, self._frame_bgr
+
+    def captured_at(self) -> float:
+        """time.monotonic() of the newest `put` (0.0 before the first)."""
+        with self._cond:
+            return self._time
+
+    def get_newer(self, than_seq: int, timeout_s: float) -> tuple[int, np.ndarray | None]:
+        """Wait up to `timeout_s` for a frame newer than `than_seq`.
+
+        Returns (seq, frame_bgr), or (than_seq, None) when none came in time.
+        """
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._seq > than_seq, timeout_s):
+                return than_seq, None
+            return self._seq, self._frame_bgr
+
+
+class RateMeter:
+    """Events per second over the last `window` events (0.0 until two events)."""
+
+    def __init__(self, window: int = 30, clock: Callable[[], float] = time.monotonic):
+        self._times: collections.deque[float] = collections.deque(maxlen=window)
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def tick(self) -> None:
+        with self._lock:
+            self._times.append(self._clock())
+
+    def reset(self) -> None:
+        with self._lock:
+            self._times.clear()
+
+    def rate(self, stale_after_s: float = 2.0) -> float:
+        with self._lock:
+            if len(self._times) < 2 or self._clock() - self._times[-1] > stale_after_s:
+                return 0.0
+            span = self._times[-1] - self._times[0]
+            return (len(self._times) - 1) / span if span > 0 else 0.0
+
+
+# --- sources ------------------------------------------------------------------------------
+class CameraSource(Protocol):
+    description: str
+    pace_fps: float | None  # None: the device paces itself (a real camera)
+
+    def open(self) -> None:
+        """Raise CameraError when the source cannot be opened."""
+
+    def read(self) -> np.ndarray:
+        """The next BGR uint8 frame; CameraError when the source dropped out."""
+
+    def close(self) -> None: ...
+
+
+def _readonly(frame_bgr: np.ndarray) -> np.ndarray:
+    frame_bgr.flags.writeable = False
+    return frame_bgr
+
+
+class OpenCvCamera:
+    """A camera index or a video file read with OpenCV; video files loop and play at their fps."""
+
+    def __init__(self, spec: int | str, loop: bool = True):
+        self.spec = spec
+        self.loop = loop
+        self.is_file = not isinstance(spec, int)
+        self.description = f"video {Path(str(spec)).name}" if self.is_file else f"camera {spec}"
+        self.pace_fps: float | None = None
+        self._cap = None
+
+    def open(self) -> None:
+        import cv2
+
+        cap = cv2.VideoCapture(self.spec)
+        if not cap.isOpened():
+            cap.release()
+            what = f"video file {self.spec}" if self.is_file else f"camera {self.spec}"
+            raise CameraError(f"No {what} found" if not self.is_file else f"Cannot play {what}")
+        if self.is_file:
+            fps = cap.get(cv2.CAP_PROP_FPS)
+            self.pace_fps = fps if 1.0 <= fps <= 120.0 else 25.0
+        self._cap = cap
+
+    def read(self) -> np.ndarray:
+        if self._cap is None:
+            raise CameraError(f"{self.description} is not open")
+        ok, frame_bgr = self._cap.read()
+        if not ok and self.is_file:
+            frame_bgr = self._rewind()
+        elif not ok:
+            raise CameraError(f"{self.description} stopped sending frames")
+        return _readonly(frame_bgr)
+
+    def _rewind(self) -> np.ndarray:
+        import cv2
+
+        if not self.loop:
+            raise CameraEndedError(f"{self.description} ended")
+        self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        ok, frame_bgr = self._cap.read()
+        if not ok:
+            raise CameraError(f"{self.description} cannot be read")
+        return frame_bgr
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class ImageFolderCamera:
+    """A folder of images (or one image) played as a slideshow at `fps` — the demo camera."""
+
+    def __init__(self, path: str | Path, fps: float = SLIDESHOW_FPS, loop: bool = True):
+        self.path = Path(path)
+        self.pace_fps = fps
+        self.loop = loop
+        self.description = f"slideshow {self.path.name}"
+        self._files: list[Path] = []
+        self._index = 0
+
+    def open(self) -> None:
+        if self.path.is_file():
+            self._files = [self.path]
+        elif self.path.is_dir():
+            self._files = sorted(p for p in self.path.iterdir()
+                                 if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self._files:
+            raise CameraError(f"No images found in {self.path}")
+        self._index = 0
+
+    def read(self) -> np.ndarray:
+        for _ in range(len(self._files)):
+            path = self._next_path()
+            frame_bgr = _imread_bgr(path)
+            if frame_bgr is not None:
+                return _readonly(frame_bgr)
+            log.warning("slideshow: skipping unreadable image %s", path)
+        raise CameraError(f"No readable images in {self.path}")
+
+    def _next_path(self) -> Path:
+        if self._index >= len(self._files):
+            if not self.loop:
+                raise CameraEndedError(f"{self.description} ended")
+            self._index = 0
+        path = self._files[self._index]
+        self._index += 1
+        return path
+
+    def close(self) -> None:
+        self._files = []
+
+
+def _imread_bgr(path: Path) -> np.ndarray | None:
+    import cv2
+
+    # np.fromfile + imdecode instead of imread: imread cannot open non-ASCII paths on Windows.
+    data = np.fromfile(str(path), np.uint8)
+    return cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+
+
+class ScriptedCamera:
+    """Plays a list of BGR frames at `fps`: the camera of tests, demos and self-tests.
+
+    Drop-outs can be scripted by read attempt (counted over the camera's whole life, across
+    re-opens): attempts in ``fail_between=(start, stop)`` fail and later ones recover;
+    every attempt from ``fail_after`` on fails. `unplug()` / `plug()` do the same by hand.
+    """
+
+    def __init__(self, frames_bgr: Sequence[np.ndarray], fps: float = 15.0, loop: bool = True,
+                 fail_after: int | None = None, fail_between: tuple[int, int] | None = None,
+                 description: str = "scripted camera"):
+        self.pace_fps = fps
+        self.loop = loop
+        self.fail_after = fail_after
+        self.fail_between = fail_between
+        self.description = description
+        self.attempts = 0
+        self.opened = 0
+        self._lock = threading.Lock()
+        self._frames: list[np.ndarray] = []
+        self._index = 0
+        self._unplugged = False
+        self.show(frames_bgr)
+
+    def show(self, frames_bgr: Sequence[np.ndarray]) -> None:
+        """Replace the script, from its first frame on (thread-safe)."""
+        if not len(frames_bgr):
+            raise CameraError("a scripted camera needs at least one frame")
+        with self._lock:
+            self._frames = [_readonly(np.array(f, np.uint8)) for f in frames_bgr]
+            self._index = 0
+
+    def unplug(self) -> None:
+        self._unplugged = True
+
+    def plug(self) -> None:
+        self._unplugged = False
+
+    def open(self) -> None:
+        if self._unplugged:
+            raise CameraError(f"{self.description} is unplugged")
+        self.opened += 1
+
+    def read(self) -> np.ndarray:
+        with self._lock:
+            attempt = self.attempts
+            self.attempts += 1
+            if self._failing(attempt):
+                raise CameraError(f"{self.description} dropped out")
+            return self._next_frame()
+
+    def _failing(self, attempt: int) -> bool:
+        if self._unplugged or (self.fail_after is not None and attempt >= self.fail_after):
+            return True
+        start, stop = self.fail_between or (0, 0)
+        return start <= attempt < stop
+
+    def _next_frame(self) -> np.ndarray:
+        if self._index >= len(self._frames):
+            if not self.loop:
+                raise CameraEndedError(f"{self.description} ended")
+            self._index = 0
+        frame_bgr = self._frames[self._index]
+        self._index += 1
+        return frame_bgr
+
+    def close(self) -> None:
+        pass
+
+
+def open_source(spec: str) -> CameraSource:
+    """A source for a camera string: an index ("0"), a video file, an image folder or image."""
+    spec = str(spec).strip()
+    if spec.isdigit():
+        return OpenCvCamera(int(spec))
+    path = Path(spec).expanduser()
+    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageFolderCamera(path)
+    if path.is_file():
+        return OpenCvCamera(str(path))
+    raise CameraError(f"No camera, video file or image folder called {spec!r}")
+
+
+# --- the capture loop ---------------------------------------------------------------------
+CONNECTING, LIVE, RECONNECTING, ENDED, STOPPED = (
+    "connecting", "live", "reconnecting", "ended", "stopped")
+
+
+@dataclass(frozen=True)
+class CameraStatus:
+    state: str  # one of CONNECTING, LIVE, RECONNECTING, ENDED, STOPPED
+    description: str
+    fps: float
+    message: str = ""  # what went wrong, for the banner; "" when live
+    retry_at: float | None = None  # time.monotonic() of the next attempt while reconnecting
+    ever_live: bool = False  # False while no frame ever came (no camera at all)
+
+    @property
+    def ok(self) -> bool:
+        return self.state == LIVE
+
+
+class CaptureLoop:
+    """A thread that reads a source into a LatestFrame and reconnects with backoff.
+
+    `source` is a camera string or a factory returning a CameraSource (a ScriptedCamera in
+    tests). Stop with `stop()`: it sets an event and joins the thread.
+    """
+
+    def __init__(self, source: str | Callable[[], CameraSource], frames: LatestFrame,
+                 backoff_s: tuple[float, float] = (0.5, 8.0)):
+        self._factory = source if callable(source) else (lambda: open_source(source))
+        self.spec = source if isinstance(source, str) else getattr(source, "__name__", "custom")
+        self.frames = frames
+        self.backoff_s = backoff_s
+        self.meter = RateMeter()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._status = CameraStatus(CONNECTING, str(self.spec), 0.0)
+        self._ever_live = False
+        self._live_since = 0.0
+        self._thread = threading.Thread(target=self._run, name="kiosk-capture", daemon=True)
+
+    def start(self) -> "CaptureLoop":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            log.warning("capture thread still blocked in the camera driver after %.1f s", timeout_s)
+
+    def is_running(self) -> bool:
+        return self._thread.is_alive()
+
+    def status(self) -> CameraStatus:
+        with self._lock:
+            status = self._status
+        fps = self.meter.rate() if status.state == LIVE else 0.0
+        return CameraStatus(status.state, status.description, fps, status.message,
+                            status.retry_at, self._ever_live)
+
+    def _set(self, state: str, description: str, message: str = "",
+             retry_at: float | None = None) -> None:
+        with self._lock:
+            self._status = CameraStatus(state, description, 0.0, message, retry_at)
+
+    def _run(self) -> None:
+        delay_s = self.backoff_s[0]
+        while not self._stop.is_set():
+            source = self._open()
+            if source is not None:
+                ended = self._pump(source)
+                if ended or self._stop.is_set():
+                    break
+                delay_s = self.backoff_s[0] if self._was_live_for(1.0) else delay_s
+            self._wait_before_retry(delay_s)
+            delay_s = min(delay_s * 2, self.backoff_s[1])
+        if self._stop.is_set():
+            self._set(STOPPED, self._status.description)
+
+    def _open(self) -> CameraSource | None:
+        try:
+            source = self._factory()
+            self._set(CONNECTING, source.description)
+            source.open()
+            return source
+        except CameraError as exc:
+            self._note_failure(str(exc))
+        except Exception as exc:  # a driver error must not kill the loop
+            log.exception("opening the camera failed")
+            self._note_failure(f"Camera error: {exc}")
+        return None
+
+    def _pump(self, source: CameraSource) -> bool:
+        """Read until the source fails or stop is asked; True when it ended for good."""
+        self._set(LIVE, source.description)
+        self._live_since = time.monotonic()
+        next_at = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                self.frames.put(source.read())
+                self.meter.tick()
+                self._ever_live = True
+                next_at = self._pace(source.pace_fps, next_at)
+        except CameraEndedError as exc:
+            self._set(ENDED, source.description, str(exc))
+            return True
+        except CameraError as exc:
+            self._note_failure(str(exc), source.description)
+        except Exception as exc:
+            log.exception("reading the camera failed")
+            self._note_failure(f"Camera error: {exc}", source.description)
+        finally:
+            source.close()
+        return False
+
+    def _pace(self, fps: float | None, next_at: float) -> float:
+        if not fps:
+            return time.monotonic()
+        next_at += 1.0 / fps
+        delay_s = next_at - time.monotonic()
+        if delay_s > 0:
+            self._stop.wait(delay_s)
+            return next_at
+        return time.monotonic()  # running late: do not try to catch up with a burst
+
+    def _was_live_for(self, seconds: float) -> bool:
+        return time.monotonic() - self._live_since >= seconds
+
+    def _note_failure(self, message: str, description: str | None = None) -> None:
+        log.info("camera: %s", message)
+        self.meter.reset()
+        self._set(RECONNECTING, description or self._status.description, message)
+
+    def _wait_before_retry(self, delay_s: float) -> None:
+        with self._lock:
+            s = self._status
+            self._status = CameraStatus(s.state, s.description, 0.0, s.message,
+                                        time.monotonic() + delay_s)
+        self._stop.wait(delay_s)

@@ -1,0 +1,88 @@
+"""One exception family for every expected failure.
+
+Each subclass carries a message a person can act on. The CLI maps them to exit code 2
+(bad input) or 1 (a decision of "no"); the kiosk screen shows them as a calm banner.
+"""
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Base of every expected, explainable failure."""
+
+    exit_code = 2
+
+
+# --- input images -------------------------------------------------------------------------
+class ImageError(KioskError):
+    """An image file that cannot be used (missing, unreadable, not an image, too large)."""
+
+
+class FaceError(KioskError):
+    """An image that is fine but does not show exactly one usable face."""
+
+
+class NoFaceError(FaceError):
+    exit_code = 1
+
+
+class MultipleFacesError(FaceError):
+    pass
+
+
+class FaceTooSmallError(FaceError):
+    pass
+
+
+class PoorQualityError(FaceError):
+    """Blurred, too dark, or strongly turned away (enrolment quality gate)."""
+
+
+# --- models -------------------------------------------------------------------------------
+class WeightsError(KioskError):
+    """Weights missing, corrupt, or not loadable."""
+
+
+class ModelMismatchError(KioskError):
+    """Templates computed by another model (or of another dimension) than the one in use."""
+
+
+# --- store --------------------------------------------------------------------------------
+class StoreError(KioskError):
+    pass
+
+
+class DatabaseLockedError(StoreError):
+    pass
+
+
+class DatabaseTooNewError(StoreError):
+    pass
+
+
+class UnknownPersonError(StoreError):
+    pass
+
+
+class DuplicatePersonError(StoreError):
+    pass
+
+
+class UnknownTemplateError(StoreError):
+    pass
+
+
+# --- devices and admin -------------------------------------------------------------------
+class CameraError(KioskError):
+    pass
+
+
+class PinError(KioskError):
+    """Wrong admin PIN, or too many attempts (see `retry_after_s`)."""
+
+    def __init__(self, message: str, retry_after_s: float = 0.0):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class SettingsError(KioskError):
+    pass

@@ -1,0 +1,128 @@
+"""Fakes that are also features: a colour-card "face" world for demos, self-tests and tests.
+
+A fake face is a saturated coloured card with two eyes, a nose and a mouth drawn on it
+(`draw_face`), on a grey background. `FakeDetector` finds the cards, `FakeEmbedder` turns
+each card's colour into a one-hot embedding, so each palette colour is one "person": the
+whole screen (enrol, recognise, verify) runs in milliseconds with no model and no webcam.
+"""
+from __future__ import annotations
+
+import time
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from kiosk.core.camera import ScriptedCamera
+from kiosk.core.pipeline import Engine
+from kiosk.core.types import Face
+
+__all__ = ["PALETTE_BGR", "FakeDetector", "FakeEmbedder", "FakeEngine", "ScriptedCamera",
+           "draw_face", "face_frame", "fake_engine"]
+
+FAKE_MODEL_ID = "fake-colour-cards-v1"
+# BGR colours, one per fake person; all saturated so that the grey background is not a face.
+PALETTE_BGR: dict[str, tuple[int, int, int]] = {
+    "red": (40, 40, 220), "green": (60, 200, 60), "blue": (220, 90, 30),
+    "yellow": (30, 220, 230), "magenta": (200, 50, 200), "cyan": (220, 210, 40),
+    "orange": (20, 140, 250), "purple": (150, 40, 110),
+}
+_NAMES = tuple(PALETTE_BGR)
+_PALETTE_RGB = np.array([PALETTE_BGR[n][::-1] for n in _NAMES], np.float32)
+
+
+def landmarks_for(box_xywh: tuple[int, int, int, int], turn: float = 0.0) -> dict:
+    """Where draw_face puts eyes, nose and mouth; `turn` shifts the nose (-1..1 eye widths)."""
+    x, y, w, h = box_xywh
+    return {"left_eye": (x + 0.3 * w, y + 0.38 * h), "right_eye": (x + 0.7 * w, y + 0.38 * h),
+            "nose": (x + (0.5 + 0.4 * turn) * w, y + 0.58 * h),
+            "mouth_left": (x + 0.35 * w, y + 0.76 * h), "mouth_right": (x + 0.65 * w, y + 0.76 * h)}
+
+
+def draw_face(frame_bgr: np.ndarray, colour: str, box_xywh: tuple[int, int, int, int],
+              turn: float = 0.0) -> np.ndarray:
+    """Draw one colour card face into `frame_bgr` (in place) and return it."""
+    import cv2
+
+    x, y, w, h = box_xywh
+    cv2.rectangle(frame_bgr, (x, y), (x + w - 1, y + h - 1), PALETTE_BGR[colour], -1)
+    marks = landmarks_for(box_xywh, turn)
+    r = max(2, w // 12)
+    for name in ("left_eye", "right_eye", "nose"):
+        cx, cy = marks[name]
+        cv2.circle(frame_bgr, (int(cx), int(cy)), r, (25, 25, 25), -1)
+    (mx0, my), (mx1, _) = marks["mouth_left"], marks["mouth_right"]
+    cv2.line(frame_bgr, (int(mx0), int(my)), (int(mx1), int(my)), (25, 25, 25), max(2, r // 2))
+    return frame_bgr
+
+
+def face_frame(faces: Iterable[tuple[str, tuple[int, int, int, int]]] = (),
+               size: tuple[int, int] = (640, 480), background: int = 110) -> np.ndarray:
+    """A BGR frame of `size` (width, height) with the given (colour, box_xywh) faces."""
+    width, height = size
+    ramp = np.linspace(background - 30, background + 30, width, dtype=np.float32)
+    frame_bgr = np.repeat(np.tile(ramp, (height, 1))[:, :, None], 3, axis=2).astype(np.uint8)
+    for colour, box in faces:
+        draw_face(frame_bgr, colour, box)
+    return frame_bgr
+
+
+class FakeDetector:
+    """Finds colour cards: connected regions of saturated pixels at least `min_face_px` big."""
+
+    def __init__(self, min_face_px: int = 20, delay_s: float = 0.0):
+        self.min_face_px = min_face_px
+        self.delay_s = delay_s
+
+    def detect(self, image_rgb: np.ndarray) -> list[Face]:
+        import cv2
+
+        if self.delay_s:
+            time.sleep(self.delay_s)  # stands in for a real model's time on the worker thread
+        hsv = cv2.cvtColor(np.ascontiguousarray(image_rgb), cv2.COLOR_RGB2HSV)
+        mask = ((hsv[..., 1] > 120) & (hsv[..., 2] > 60)).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        faces = [self._face(stats[i]) for i in range(1, count)
+                 if min(stats[i][2], stats[i][3]) >= self.min_face_px]
+        return sorted(faces, key=lambda f: -f.box_xywh[2] * f.box_xywh[3])
+
+    @staticmethod
+    def _face(stat) -> Face:
+        box = (int(stat[0]), int(stat[1]), int(stat[2]), int(stat[3]))
+        return Face(box, 0.99, landmarks_for(box))
+
+
+class FakeEmbedder:
+    """One-hot embedding of the nearest palette colour (distance 0 same, 1.41 different)."""
+
+    model_id = FAKE_MODEL_ID
+    dim = len(_NAMES)
+
+    def embed_colours(self, colours_rgb: np.ndarray) -> np.ndarray:
+        """(n, 3) mean RGB colours -> (n, dim) float32 unit vectors."""
+        out = np.zeros((len(colours_rgb), self.dim), np.float32)
+        for row, colour in enumerate(colours_rgb):
+            out[row, int(np.argmin(((_PALETTE_RGB - colour) ** 2).sum(axis=1)))] = 1.0
+        return out
+
+
+class FakeEngine(Engine):
+    """The real Engine's logic (encode_one, analyse) over the fake detector and embedder."""
+
+    def __init__(self, min_face_px: int = 20, delay_s: float = 0.0):
+        super().__init__(FakeDetector(min_face_px, delay_s), FakeEmbedder(), 0.0, min_face_px)
+
+    def embed(self, image_rgb: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """The card colour: the median of the middle of the box's top band (no features)."""
+        colours = []
+        for face in faces:
+            x, y, w, h = face.box_xywh
+            band = image_rgb[y + h // 10:y + h // 4, x + w // 4:x + 3 * w // 4].reshape(-1, 3)
+            colours.append(np.median(band, axis=0) if band.size else np.zeros(3))
+        return self.embedder.embed_colours(np.array(colours, np.float32).reshape(-1, 3))
+
+
+def fake_engine(settings=None, load_delay_s: float = 0.0, delay_s: float = 0.0) -> FakeEngine:
+    """An engine factory with Engine.load's signature; `load_delay_s` mimics model loading."""
+    if load_delay_s:
+        time.sleep(load_delay_s)
+    return FakeEngine(getattr(settings, "min_face_px", 20), delay_s)

@@ -1,0 +1,149 @@
+"""One step of the live analysis loop: what to compute for a frame, given the current task.
+
+No Qt here: the screen's worker thread calls `analyse_live` for each newest frame and
+emits the immutable `LiveResult`. Images are RGB uint8 (H, W, 3), converted from the
+camera's BGR exactly once by `to_rgb`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kiosk.core import quality
+from kiosk.core.types import Face, Match
+
+if TYPE_CHECKING:
+    from kiosk.core.matching import Gallery
+    from kiosk.core.pipeline import Engine, FrameAnalysis
+
+RECOGNIZE, VERIFY, ENROL = "recognize", "verify", "enrol"
+THUMB_PX = 112
+
+
+@dataclass(frozen=True)
+class Task:
+    """What the loop computes: identify everyone, verify one claim, or coach an enrolment."""
+
+    kind: str = RECOGNIZE
+    person_id: int | None = None  # the claimed person (VERIFY), or who is enrolled (ENROL)
+    identify_threshold: float = 1.0  # L2 distance
+    verify_threshold: float = 1.1  # L2 distance
+
+
+@dataclass(frozen=True)
+class EnrolCandidate:
+    """A possible enrolment shot: the face, its embedding, its quality and a thumbnail."""
+
+    quality: quality.QualityReport
+    face: Face | None = None
+    embedding: np.ndarray | None = None  # (dim,) float32 unit vector
+    thumb_rgb: np.ndarray | None = None  # (THUMB_PX, THUMB_PX, 3) uint8
+    duplicate: Match | None = None  # an *other* enrolled person this face already matches
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    seq: int  # LatestFrame sequence number of the analysed frame
+    frame_shape: tuple[int, int]  # (height, width) in pixels
+    task: Task
+    analysis: "FrameAnalysis"
+    verify_match: Match | None = None  # the largest face against task.person_id (VERIFY)
+    enrol: EnrolCandidate | None = None
+    total_ms: float = 0.0
+    done_at: float = field(default_factory=time.monotonic)
+
+
+def to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
+    """The one BGR -> RGB conversion of a camera frame."""
+    return np.ascontiguousarray(frame_bgr[..., ::-1])
+
+
+def largest(faces) -> int | None:
+    """Index of the face with the largest box, None for no faces."""
+    if not faces:
+        return None
+    return max(range(len(faces)), key=lambda i: faces[i].box_xywh[2] * faces[i].box_xywh[3])
+
+
+def analyse_live(engine: "Engine", frame_rgb: np.ndarray, gallery: "Gallery", task: Task,
+                 seq: int = 0) -> LiveResult:
+    """Detect and embed every face, identify them, then do the task's extra work."""
+    from kiosk.core.pipeline import FaceResult, FrameAnalysis
+
+    t0 = time.perf_counter()
+    faces = engine.detect(frame_rgb)
+    t1 = time.perf_counter()
+    embeddings = engine.embed(frame_rgb, faces)
+    has_gallery = gallery is not None and len(gallery) > 0
+    matches = (gallery.identify(embeddings, task.identify_threshold) if has_gallery and faces
+               else [None] * len(faces))
+    t2 = time.perf_counter()
+    analysis = FrameAnalysis(tuple(FaceResult(f, m) for f, m in zip(faces, matches)),
+                             (t1 - t0) * 1000, (t2 - t1) * 1000)
+    extra = _task_extra(frame_rgb, faces, embeddings, matches, gallery, task)
+    return LiveResult(seq, frame_rgb.shape[:2], task, analysis,
+                      total_ms=(time.perf_counter() - t0) * 1000, **extra)
+
+
+def _task_extra(frame_rgb, faces, embeddings, matches, gallery, task: Task) -> dict:
+    if task.kind == VERIFY and task.person_id is not None:
+        i = largest(faces)
+        if i is None or gallery is None or not len(gallery):
+            return {}
+        return {"verify_match": gallery.verify(embeddings[i], task.person_id,
+                                               task.verify_threshold)}
+    if task.kind == ENROL:
+        return {"enrol": enrol_candidate(frame_rgb, faces, embeddings, matches, task)}
+    return {}
+
+
+def enrol_candidate(frame_rgb: np.ndarray, faces, embeddings, matches,
+                    task: Task) -> EnrolCandidate:
+    report = quality.assess(frame_rgb, faces)
+    if len(faces) != 1:
+        return EnrolCandidate(report)
+    match = matches[0]
+    duplicate = (match if match is not None and match.accepted
+                 and match.person_id != task.person_id else None)
+    return EnrolCandidate(report, faces[0], embeddings[0], thumbnail(frame_rgb, faces[0]),
+                          duplicate)
+
+
+def thumbnail(image_rgb: np.ndarray, face: Face, size_px: int = THUMB_PX) -> np.ndarray:
+    """A square RGB crop around the face (with some margin), resized to size_px."""
+    import cv2
+
+    x, y, w, h = face.box_xywh
+    side = int(max(w, h) * 1.4)
+    cx, cy = x + w // 2, y + h // 2
+    height, width = image_rgb.shape[:2]
+    x0, y0 = max(0, cx - side // 2), max(0, cy - side // 2)
+    crop = image_rgb[y0:min(height, y0 + side), x0:min(width, x0 + side)]
+    if crop.size == 0:
+        crop = image_rgb
+    return cv2.resize(np.ascontiguousarray(crop), (size_px, size_px),
+                      interpolation=cv2.INTER_AREA)
+
+
+def encode_files(engine: "Engine", paths, gallery: "Gallery | None" = None,
+                 task: Task = Task(ENROL)) -> tuple[list[tuple[str, EnrolCandidate]], list[str]]:
+    """Enrolment shots from photo files: ([(path, candidate)], [error messages])."""
+    from kiosk.core.errors import KioskError
+    from kiosk.core.imageio import read_image_rgb
+
+    shots, errors = [], []
+    for path in paths:
+        try:
+            image_rgb = read_image_rgb(path)
+            face, embedding = engine.encode_one(image_rgb, source=str(path))
+        except KioskError as exc:
+            errors.append(str(exc))
+            continue
+        matches = (gallery.identify(embedding[None, :], task.identify_threshold)
+                   if gallery is not None and len(gallery) else [None])
+        shots.append((str(path), enrol_candidate(image_rgb, [face], embedding[None, :],
+                                                 matches, task)))
+    return shots, errors

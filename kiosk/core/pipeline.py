@@ -1,0 +1,108 @@
+"""The engine: detect faces, crop them, encode them, match them.
+
+Colour order: every image here is RGB uint8 of shape (H, W, 3); the camera's BGR frames are
+converted once, by the caller that reads them (``imageio`` / ``camera``).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, Sequence
+
+import numpy as np
+
+from kiosk.core import crops
+from kiosk.core.errors import FaceTooSmallError, MultipleFacesError, NoFaceError
+from kiosk.core.types import Face, Match
+
+if TYPE_CHECKING:
+    from kiosk.core.matching import Gallery
+    from kiosk.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Detector(Protocol):
+    def detect(self, image_rgb: np.ndarray) -> list[Face]:
+        """Faces in an RGB uint8 image, boxes in its pixel coordinates, best first."""
+
+
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def embed(self, faces: np.ndarray) -> np.ndarray:
+        """(n, 160, 160, 3) float32 standardised crops -> (n, dim) float32 unit vectors."""
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    face: Face
+    match: Match | None  # None when the gallery is empty
+
+
+@dataclass(frozen=True)
+class FrameAnalysis:
+    faces: tuple[FaceResult, ...]
+    detect_ms: float
+    embed_ms: float
+
+
+class Engine:
+    """Detector + embedder + crop settings. Build it on the thread that will use it."""
+
+    def __init__(self, detector: Detector, embedder: Embedder,
+                 margin_fraction: float = 0.10, min_face_px: int = 20):
+        self.detector = detector
+        self.embedder = embedder
+        self.margin_fraction = margin_fraction
+        self.min_face_px = min_face_px
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    @classmethod
+    def load(cls, settings: "Settings") -> "Engine":
+        """The real models (seconds of work; never call it on the GUI thread)."""
+        from kiosk.core.detector import MtcnnDetector
+        from kiosk.core.facenet import load_embedder
+
+        detector = MtcnnDetector(min_face_px=settings.min_face_px)
+        embedder = load_embedder(settings.weights_path, settings.runtime)
+        return cls(detector, embedder, settings.margin_fraction, settings.min_face_px)
+
+    def detect(self, image_rgb: np.ndarray) -> list[Face]:
+        return self.detector.detect(image_rgb)
+
+    def embed(self, image_rgb: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """(len(faces), dim) unit embeddings, in the order of ``faces``."""
+        if not faces:
+            return np.zeros((0, self.embedder.dim), np.float32)
+        batch = np.stack([crops.face_crop(image_rgb, f, self.margin_fraction) for f in faces])
+        return self.embedder.embed(batch)
+
+    def encode_one(self, image_rgb: np.ndarray, source: str = "image") -> tuple[Face, np.ndarray]:
+        """Exactly one usable face, or a FaceError that says what is wrong with ``source``."""
+        faces = self.detect(image_rgb)
+        if not faces:
+            raise NoFaceError(f"{source}: no face found")
+        if len(faces) > 1:
+            raise MultipleFacesError(f"{source}: {len(faces)} faces found; use a photo of one person")
+        face = faces[0]
+        if face.size_px < self.min_face_px:
+            raise FaceTooSmallError(
+                f"{source}: the face is {face.size_px} px, smaller than the {self.min_face_px} px minimum")
+        return face, self.embed(image_rgb, [face])[0]
+
+    def analyse(self, image_rgb: np.ndarray, gallery: "Gallery", threshold: float) -> FrameAnalysis:
+        """Every face in the frame with its nearest enrolled person (open-set 1:N)."""
+        t0 = time.perf_counter()
+        faces = self.detect(image_rgb)
+        t1 = time.perf_counter()
+        embeddings = self.embed(image_rgb, faces)
+        matches = gallery.identify(embeddings, threshold) if len(gallery) else [None] * len(faces)
+        t2 = time.perf_counter()
+        results = tuple(FaceResult(f, m) for f, m in zip(faces, matches))
+        return FrameAnalysis(results, (t1 - t0) * 1000, (t2 - t1) * 1000)

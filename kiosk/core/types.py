@@ -1,0 +1,67 @@
+"""Immutable value types passed between the engine, the store and the screen.
+
+Conventions: boxes are ``(x, y, w, h)`` in pixels of the image they were found in, x to the
+right, y down; points are ``(x, y)``; embeddings are float32 arrays of shape ``(dim,)`` with
+unit L2 norm; ``distance`` is the L2 distance between two embeddings (lower is closer, 0..2).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face. ``landmarks`` maps each of LANDMARK_NAMES to an ``(x, y)`` point."""
+
+    box_xywh: tuple[int, int, int, int]
+    confidence: float
+    landmarks: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def size_px(self) -> int:
+        """The shorter side of the box, the number quality gates compare."""
+        return min(self.box_xywh[2], self.box_xywh[3])
+
+
+@dataclass(frozen=True)
+class Person:
+    person_id: int
+    name: str
+    employee_id: str | None
+    template_count: int = 0
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    """The nearest enrolled person to one embedding, and whether it passes ``threshold``.
+
+    ``accepted`` is ``distance <= threshold``. ``name`` is None only when the gallery is empty.
+    """
+
+    person_id: int | None
+    name: str | None
+    employee_id: str | None
+    template_id: int | None
+    distance: float
+    threshold: float
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class AccessEvent:
+    """One line of the access log. ``mode`` is "verify" or "recognize"."""
+
+    event_id: int
+    time: datetime
+    mode: str
+    claimed: str | None
+    identity: str | None
+    accepted: bool
+    distance: float | None
+    detail: str = ""
+    person_id: int | None = None  # None once the person is removed
+    template_id: int | None = None
