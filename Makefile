@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 benchmark: $(STAMP) weights
-	$(PY) -m kiosk benchmark
+	$(PY) -m kiosk benchmark --lfw ../shared/testdata/lfw-view1
 
 evaluate: $(STAMP) weights
 	$(PY) -m kiosk evaluate --pairs ../shared/testdata/lfw-view1/pairsDevTest.txt \

@@ -259,6 +259,12 @@ def cmd_evaluate(args) -> int:
     return run_evaluate(args, load_settings(args))
 
 
+def cmd_calibrate(args) -> int:
+    from kiosk.core.lfw import run_calibrate
+
+    return run_calibrate(args, load_settings(args))
+
+
 def cmd_benchmark(args) -> int:
     from kiosk.core.benchmark import run_benchmark
 

@@ -73,7 +73,7 @@ class FakeDetector:
         self.min_face_px = min_face_px
         self.delay_s = delay_s
 
-    def detect(self, image_rgb: np.ndarray) -> list[Face]:
+    def detect(self, image_rgb: np.ndarray, min_face_px: int | None = None) -> list[Face]:
         import cv2
 
         if self.delay_s:
@@ -81,8 +81,9 @@ class FakeDetector:
         hsv = cv2.cvtColor(np.ascontiguousarray(image_rgb), cv2.COLOR_RGB2HSV)
         mask = ((hsv[..., 1] > 120) & (hsv[..., 2] > 60)).astype(np.uint8)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        min_px = self.min_face_px if min_face_px is None else min_face_px
         faces = [self._face(stats[i]) for i in range(1, count)
-                 if min(stats[i][2], stats[i][3]) >= self.min_face_px]
+                 if min(stats[i][2], stats[i][3]) >= min_px]
         return sorted(faces, key=lambda f: -f.box_xywh[2] * f.box_xywh[3])
 
     @staticmethod
@@ -126,3 +127,35 @@ def fake_engine(settings=None, load_delay_s: float = 0.0, delay_s: float = 0.0) 
     if load_delay_s:
         time.sleep(load_delay_s)
     return FakeEngine(getattr(settings, "min_face_px", 20), delay_s)
+
+
+DEMO_PEOPLE = {"Alice": "red", "Bob": "blue"}
+
+
+def enrol_cards(store, people: dict[str, str], employee_ids: dict[str, str] | None = None):
+    """Enrol colour-card people ({name: colour}) into `store` under the fake model."""
+    embedder = FakeEmbedder()
+    for name, colour in people.items():
+        colour_rgb = np.array([PALETTE_BGR[colour][::-1]], np.float32)
+        store.enroll(name, list(embedder.embed_colours(colour_rgb)), model_id=FAKE_MODEL_ID,
+                     employee_id=(employee_ids or {}).get(name))
+
+
+def enrol_demo_people(store) -> None:
+    enrol_cards(store, DEMO_PEOPLE)
+
+
+def demo_frames(fps: float = 15.0) -> list[np.ndarray]:
+    """A loop of scenes: nobody, Alice, a stranger (green), Alice and Bob together."""
+    scenes = [(), (("red", (250, 130, 150, 180)),), (),
+              (("green", (240, 120, 160, 190)),), (),
+              (("red", (110, 140, 140, 170)), ("blue", (390, 150, 130, 160)))]
+    frames = []
+    for faces in scenes:
+        frame_bgr = face_frame(faces)
+        frames += [frame_bgr] * int(fps * (2 if not faces else 4))
+    return frames
+
+
+def demo_camera(fps: float = 15.0) -> ScriptedCamera:
+    return ScriptedCamera(demo_frames(fps), fps=fps, description="demo camera")

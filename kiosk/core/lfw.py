@@ -136,3 +136,58 @@ def _print_result(args, report, result: dict) -> None:
         print(f"course pixel baseline: accuracy {b['accuracy']:.4f}, EER {b['eer']:.4f}")
     if "plot" in result:
         print(f"ROC curve written to {result['plot']}")
+
+
+# --- calibration over every pair of images ------------------------------------------------
+def all_pair_distances(embeddings: dict, chunk_rows: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """(genuine, impostor) L2 distances over every pair of images with a face; the identity of
+    an image is the first component of its path (``Name/Name_0001.jpg``)."""
+    from kiosk.core.matching import l2_distances
+
+    keys = sorted(k for k, v in embeddings.items() if v is not None)
+    vectors = np.stack([embeddings[k] for k in keys])
+    who = np.array([k.split("/")[0] for k in keys])
+    genuine, impostor = [], []
+    for start in range(0, len(keys), chunk_rows):
+        block = l2_distances(vectors[start:start + chunk_rows], vectors)
+        rows, cols = np.nonzero(np.arange(len(keys))[None, :] > np.arange(start, start + len(block))[:, None])
+        same = who[start + rows] == who[cols]
+        genuine.append(block[rows[same], cols[same]])
+        impostor.append(block[rows[~same], cols[~same]])
+    return np.concatenate(genuine), np.concatenate(impostor)
+
+
+def operating_points(genuine: np.ndarray, impostor: np.ndarray, fars: Sequence[float]) -> list[dict]:
+    """For each target FAR: the largest threshold whose measured FAR stays at or under it."""
+    ordered = np.sort(impostor)
+    points = []
+    for far in fars:
+        threshold = float(ordered[int(far * len(ordered))]) if len(ordered) else float("nan")
+        points.append({"far_target": far, "threshold": threshold,
+                       "far": float(np.mean(impostor < threshold)), "tar": float(np.mean(genuine < threshold))})
+    return points
+
+
+def run_calibrate(args, settings) -> int:
+    import json
+
+    from kiosk.core.detector import MtcnnDetector
+    from kiosk.core.facenet import load_embedder
+
+    pairset = evaluation.read_pairs(Path(args.pairs))
+    root = Path(args.images)
+    found = detect_subjects(MtcnnDetector(min_face_px=settings.min_face_px), root, _check_images(root, pairset),
+                            not args.json)
+    embeddings = embed_subjects(load_embedder(settings.weights_path, settings.runtime), found,
+                                settings.margin_fraction, align=False)
+    genuine, impostor = all_pair_distances(embeddings)
+    points = operating_points(genuine, impostor, args.far)
+    result = {"images": len(embeddings), "genuine_pairs": len(genuine), "impostor_pairs": len(impostor),
+              "runtime": settings.runtime, "margin": settings.margin_fraction, "points": points}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{result['images']} images: {len(genuine)} same-person and {len(impostor)} different-person pairs")
+    for p in points:
+        print(f"  FAR {p['far_target']:g}: threshold {p['threshold']:.4f} (measured FAR {p['far']:.2e}, TAR {p['tar']:.4f})")
+    return 0

@@ -2,7 +2,7 @@
 
 No Qt here: the screen's worker thread calls `analyse_live` for each newest frame and
 emits the immutable `LiveResult`. Images are RGB uint8 (H, W, 3), converted from the
-camera's BGR exactly once by `to_rgb`.
+camera's BGR exactly once by `to_rgb` (imageio.bgr_to_rgb).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kiosk.core import quality
+from kiosk.core.imageio import bgr_to_rgb as to_rgb  # the one BGR -> RGB conversion
 from kiosk.core.types import Face, Match
 
 if TYPE_CHECKING:
@@ -54,11 +55,6 @@ class LiveResult:
     enrol: EnrolCandidate | None = None
     total_ms: float = 0.0
     done_at: float = field(default_factory=time.monotonic)
-
-
-def to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
-    """The one BGR -> RGB conversion of a camera frame."""
-    return np.ascontiguousarray(frame_bgr[..., ::-1])
 
 
 def largest(faces) -> int | None:

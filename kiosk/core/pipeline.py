@@ -22,10 +22,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SMALLEST_SEARCH_PX = 12  # MTCNN's smallest window: used only to explain a rejection
+
 
 class Detector(Protocol):
-    def detect(self, image_rgb: np.ndarray) -> list[Face]:
-        """Faces in an RGB uint8 image, boxes in its pixel coordinates, best first."""
+    def detect(self, image_rgb: np.ndarray, min_face_px: int | None = None) -> list[Face]:
+        """Faces in an RGB uint8 image, boxes in its pixel coordinates, largest first;
+        ``min_face_px`` overrides the detector's minimum for one call."""
 
 
 class Embedder(Protocol):
@@ -87,7 +90,7 @@ class Engine:
         """Exactly one usable face, or a FaceError that says what is wrong with ``source``."""
         faces = self.detect(image_rgb)
         if not faces:
-            raise NoFaceError(f"{source}: no face found")
+            self._explain_no_face(image_rgb, source)
         if len(faces) > 1:
             raise MultipleFacesError(f"{source}: {len(faces)} faces found; use a photo of one person")
         face = faces[0]
@@ -95,6 +98,16 @@ class Engine:
             raise FaceTooSmallError(
                 f"{source}: the face is {face.size_px} px, smaller than the {self.min_face_px} px minimum")
         return face, self.embed(image_rgb, [face])[0]
+
+    def _explain_no_face(self, image_rgb: np.ndarray, source: str) -> None:
+        """Raise FaceTooSmallError if a face below the minimum is there, else NoFaceError.
+        Only on this failure path does the detector search below its minimum size."""
+        small = self.detector.detect(image_rgb, min_face_px=SMALLEST_SEARCH_PX)
+        if small:
+            raise FaceTooSmallError(
+                f"{source}: the face is about {small[0].size_px} px, smaller than the {self.min_face_px} px "
+                "minimum; use a closer or larger photo")
+        raise NoFaceError(f"{source}: no face found")
 
     def analyse(self, image_rgb: np.ndarray, gallery: "Gallery", threshold: float) -> FrameAnalysis:
         """Every face in the frame with its nearest enrolled person (open-set 1:N)."""

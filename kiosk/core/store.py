@@ -2,8 +2,8 @@
 
 One file, stdlib ``sqlite3``, WAL journal, foreign keys on. Every write runs in a single
 ``BEGIN IMMEDIATE`` transaction, so a crash in the middle of an enrolment leaves the file as
-it was. The schema version lives in ``PRAGMA user_version``: ``MIGRATIONS[i]`` moves a
-database from version i to i + 1. Times are stored as ISO-8601 UTC text and returned as
+it was. The schema and its migrations live in :mod:`kiosk.core.store_schema`; how
+embeddings and times are encoded, in :mod:`kiosk.core.store_codec`. Times are returned as
 aware datetimes; a naive datetime passed in is taken as local time.
 
 Templates are float32 little-endian blobs of shape ``(dim,)``; each row records the
@@ -18,44 +18,24 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from kiosk.core.errors import (DatabaseLockedError, DatabaseTooNewError, DuplicatePersonError,
-                               ModelMismatchError, StoreError, UnknownPersonError,
-                               UnknownTemplateError)
+from kiosk.core.errors import (DuplicatePersonError, ModelMismatchError, StoreError,
+                               UnknownPersonError, UnknownTemplateError)
+from kiosk.core.store_codec import (EMBEDDING_DTYPE, clean_model_id, embedding_blobs, from_text,
+                                    now, stack_templates, template_sources, to_text)
+from kiosk.core.store_schema import MIGRATIONS, open_connection, sqlite_errors, transaction
 from kiosk.core.types import AccessEvent, Person
+
+__all__ = ["EMBEDDING_DTYPE", "MIGRATIONS", "MODES", "Store", "TemplateInfo"]
 
 log = logging.getLogger(__name__)
 
-EMBEDDING_DTYPE = np.dtype("<f4")  # little-endian on disk whatever the host
 MODES = ("verify", "recognize")
-
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
-        name_key TEXT NOT NULL UNIQUE,  -- casefolded name: lookups ignore case
-        employee_id TEXT UNIQUE COLLATE NOCASE, created_at TEXT NOT NULL);
-    CREATE TABLE templates (id INTEGER PRIMARY KEY,
-        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
-        embedding BLOB NOT NULL, dim INTEGER NOT NULL CHECK (dim > 0), model_id TEXT NOT NULL,
-        created_at TEXT NOT NULL, source TEXT);
-    CREATE INDEX templates_by_model ON templates(model_id);
-    CREATE INDEX templates_by_person ON templates(person_id);
-    CREATE TABLE events (id INTEGER PRIMARY KEY, time TEXT NOT NULL,
-        mode TEXT NOT NULL CHECK (mode IN ('verify', 'recognize')), claimed TEXT, identity TEXT,
-        person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,
-        template_id INTEGER REFERENCES templates(id) ON DELETE SET NULL,
-        accepted INTEGER NOT NULL, distance REAL, detail TEXT NOT NULL DEFAULT '');
-    CREATE INDEX events_by_time ON events(time);
-    CREATE INDEX events_by_person ON events(person_id);
-    CREATE INDEX events_by_template ON events(template_id);
-    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);  -- value is JSON
-    """,
-)
 
 _PERSON_SQL = """SELECT p.id, p.name, p.employee_id, p.created_at,
     (SELECT COUNT(*) FROM templates t WHERE t.person_id = p.id {count_filter}) FROM people p"""
@@ -85,19 +65,7 @@ class Store:
     def open(cls, path: Path, *, timeout_s: float = 2.0) -> Store:
         """Open (creating folders and file if missing) and migrate the database at ``path``."""
         path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the folder for the database {path}: {exc}") from exc
-        with _sqlite_errors(path):
-            conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None,
-                                   check_same_thread=False)
-        try:
-            with _sqlite_errors(path):
-                _prepare(conn, path)
-        except BaseException:
-            conn.close()
-            raise
+        conn = open_connection(path, timeout_s)
         return cls(conn, path)
 
     def close(self) -> None:
@@ -164,13 +132,13 @@ class Store:
         written in one transaction.
         """
         name, employee_id = _clean_name(name), _clean_employee_id(employee_id)
-        model_id = _clean_model_id(model_id)
-        blobs, dim = _embedding_blobs(embeddings)
-        source_list = _sources(sources, len(blobs))
+        model_id = clean_model_id(model_id)
+        blobs, dim = embedding_blobs(embeddings)
+        source_list = template_sources(sources, len(blobs))
         with self._tx() as conn:
             person = _person_for_enrolment(conn, name, employee_id)
             _check_model_dim(conn, model_id, dim)
-            created_at = _to_text(_now())
+            created_at = to_text(now())
             for blob, source in zip(blobs, source_list):
                 self._insert_template(conn, person.person_id, blob, dim, model_id,
                                       source, created_at)
@@ -191,7 +159,7 @@ class Store:
                                 " WHERE model_id = ? ORDER BY id", (model_id,)).fetchall()
             foreign = _foreign_models(conn, model_id)
         self._warn_foreign(model_id, foreign)
-        return _stack(rows, dim, model_id)
+        return stack_templates(rows, dim, model_id)
 
     def foreign_template_count(self, model_id: str) -> int:
         """How many stored templates were computed by a model other than ``model_id``."""
@@ -203,7 +171,7 @@ class Store:
             _by_id(conn, person_id)
             rows = conn.execute("SELECT id, created_at, source FROM templates"
                                 " WHERE person_id = ? ORDER BY id", (person_id,)).fetchall()
-        return [TemplateInfo(row[0], _from_text(row[1]), row[2]) for row in rows]
+        return [TemplateInfo(row[0], from_text(row[1]), row[2]) for row in rows]
 
     def remove_template(self, template_id: int) -> None:
         with self._tx() as conn:
@@ -226,7 +194,7 @@ class Store:
         """Append one access decision. A person or template removed meanwhile is stored as NULL."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-        values = (_to_text(time or _now()), mode, claimed, identity, person_id, template_id,
+        values = (to_text(time or now()), mode, claimed, identity, person_id, template_id,
                   int(bool(accepted)), None if distance is None else float(distance), detail)
         with self._tx() as conn:
             cursor = conn.execute(
@@ -277,97 +245,13 @@ class Store:
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, _sqlite_errors(self.path):
+        with self._lock, sqlite_errors(self.path):
             yield self._connection()
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, _sqlite_errors(self.path), _transaction(self._connection()) as conn:
+        with self._lock, sqlite_errors(self.path), transaction(self._connection()) as conn:
             yield conn
-
-
-# --- opening -------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _sqlite_errors(path: Path) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise _translate(exc, path) from exc
-
-
-def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF  # primary result code
-    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
-        return DatabaseLockedError(f"the database {path} is locked by another program"
-                                   " (another kiosk or admin tool?); close it or try again")
-    if code == sqlite3.SQLITE_NOTADB or "not a database" in str(exc):
-        return StoreError(f"{path} is not a kiosk database (not SQLite, or damaged)")
-    return StoreError(f"database error in {path}: {exc}")
-
-
-@contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    # IMMEDIATE takes the write lock up front, so a busy database fails here, before any
-    # work, instead of halfway through.
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _prepare(conn: sqlite3.Connection, path: Path) -> None:
-    _check_readable_version(conn, path)  # before anything that could write to the file
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if mode != "wal":
-        log.warning("%s: WAL journal unavailable, using %s", path, mode)
-    conn.execute("PRAGMA foreign_keys = ON")
-    with _transaction(conn):
-        version = _check_readable_version(conn, path)  # again, under the write lock
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            for statement in _statements(script):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number:d}")
-            log.info("%s: schema migrated to version %d", path, number)
-
-
-def _check_readable_version(conn: sqlite3.Connection, path: Path) -> int:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        raise DatabaseTooNewError(
-            f"{path} was written by a newer version of the kiosk (schema {version}, this program"
-            f" knows up to {len(MIGRATIONS)}); upgrade the program")
-    has_tables = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] > 0
-    if version < 0 or (version == 0 and has_tables):
-        raise StoreError(f"{path} is an SQLite database of another program, not a kiosk store")
-    return version
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a migration script; executescript() would commit our transaction first."""
-    pending = ""
-    for piece in script.split(";"):
-        pending += piece + ";"
-        if sqlite3.complete_statement(pending):
-            if pending.strip(" \n;"):
-                yield pending
-            pending = ""
-
-
-# --- values --------------------------------------------------------------------------------
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _to_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def _from_text(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def _name_key(name: str) -> str:
@@ -385,63 +269,14 @@ def _clean_employee_id(employee_id: str | None) -> str | None:
     return (str(employee_id).strip() or None) if employee_id is not None else None
 
 
-def _clean_model_id(model_id: str) -> str:
-    if not isinstance(model_id, str) or not model_id.strip():
-        raise ModelMismatchError(f"templates need a model id, got {model_id!r}")
-    return model_id.strip()
-
-
-def _as_embedding(embedding: np.ndarray, index: int) -> np.ndarray:
-    array = np.asarray(embedding)
-    if array.ndim != 1 or array.size == 0:
-        raise StoreError(f"embedding {index} has shape {array.shape}, expected (dim,)")
-    if array.dtype.kind != "f":
-        raise StoreError(f"embedding {index} has dtype {array.dtype}, expected float")
-    stored = array.astype(EMBEDDING_DTYPE)
-    if not np.all(np.isfinite(stored)):
-        raise StoreError(f"embedding {index} contains NaN or infinite values")
-    return stored
-
-
-def _embedding_blobs(embeddings: Sequence[np.ndarray]) -> tuple[list[bytes], int]:
-    arrays = [_as_embedding(embedding, i) for i, embedding in enumerate(embeddings)]
-    if not arrays:
-        raise StoreError("an enrolment needs at least one embedding")
-    dims = sorted({array.shape[0] for array in arrays})
-    if len(dims) > 1:
-        raise ModelMismatchError(f"embeddings of different lengths {dims} in one enrolment")
-    return [array.tobytes() for array in arrays], dims[0]
-
-
-def _sources(sources: Sequence[str] | None, count: int) -> list[str | None]:
-    if sources is None:
-        return [None] * count
-    if len(sources) != count:
-        raise ValueError(f"{len(sources)} sources for {count} embeddings")
-    return [None if source is None else str(source) for source in sources]
-
-
-def _stack(rows: list[tuple], dim: int, model_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    dims = sorted({row[2] for row in rows})
-    if dims and dims != [dim]:
-        raise ModelMismatchError(f"stored templates of model {model_id!r} have {dims[0]} values,"
-                                 f" the model in use makes {dim}")
-    if any(len(row[3]) != dim * EMBEDDING_DTYPE.itemsize for row in rows):
-        raise StoreError(f"a stored template of model {model_id!r} is damaged")
-    matrix = np.frombuffer(b"".join(row[3] for row in rows), dtype=EMBEDDING_DTYPE)
-    return (matrix.reshape(len(rows), dim).astype(np.float32),
-            np.array([row[0] for row in rows], dtype=np.int64),
-            np.array([row[1] for row in rows], dtype=np.int64))
-
-
 # --- queries -------------------------------------------------------------------------------
 def _person(row: tuple) -> Person:
     return Person(person_id=row[0], name=row[1], employee_id=row[2], template_count=row[4],
-                  created_at=_from_text(row[3]))
+                  created_at=from_text(row[3]))
 
 
 def _event(row: tuple) -> AccessEvent:
-    return AccessEvent(event_id=row[0], time=_from_text(row[1]), mode=row[2], claimed=row[3],
+    return AccessEvent(event_id=row[0], time=from_text(row[1]), mode=row[2], claimed=row[3],
                        identity=row[4], accepted=bool(row[5]), distance=row[6],
                        detail=row[7], person_id=row[8], template_id=row[9])
 
@@ -481,10 +316,10 @@ def _insert_person(conn: sqlite3.Connection, name: str, employee_id: str | None)
     if _by_name(conn, name) is not None:
         raise DuplicatePersonError(f"a person called {name!r} is already enrolled")
     _check_employee_id_free(conn, employee_id, person_id=None)
-    created_at = _now()
+    created_at = now()
     cursor = conn.execute("INSERT INTO people (name, name_key, employee_id, created_at)"
                           " VALUES (?, ?, ?, ?)",
-                          (name, _name_key(name), employee_id, _to_text(created_at)))
+                          (name, _name_key(name), employee_id, to_text(created_at)))
     return Person(cursor.lastrowid, name, employee_id, 0, created_at)
 
 
@@ -536,7 +371,7 @@ def _event_filters(conn: sqlite3.Connection, since: datetime | None, person: str
     clauses, params = [], []
     if since is not None:
         clauses.append("time >= ?")
-        params.append(_to_text(since))
+        params.append(to_text(since))
     if accepted is not None:
         clauses.append("accepted = ?")
         params.append(int(accepted))

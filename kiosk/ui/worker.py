@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from kiosk.core.camera import LatestFrame, RateMeter
 from kiosk.core.errors import KioskError
 from kiosk.core.live import Task, analyse_live, to_rgb
+from kiosk.ui.qt_compat import emit
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +51,13 @@ class JobHandle(QObject):
 
     def run(self, engine, gallery) -> None:
         try:
-            self.returned.emit(self.fn(engine, gallery))
+            emit(self.returned, self.fn(engine, gallery))
         except Exception as exc:  # handed to the caller, who shows it
             if not isinstance(exc, KioskError):
                 log.exception("a job on the analysis thread failed")
-            self.errored.emit(exc)
+            emit(self.errored, exc)
         finally:
-            self.finished.emit()
+            emit(self.finished)
 
 
 class AnalysisWorker(QThread):
@@ -115,17 +116,17 @@ class AnalysisWorker(QThread):
         if engine is None:
             self._fail_jobs(KioskError("the face model is not available"))
             return
-        self.ready.emit(engine.model_id)
+        emit(self.ready, engine.model_id)
         count = self._loop(engine)
         self._fail_jobs(KioskError("the kiosk is closing"))
-        self.returned.emit(count)
+        emit(self.returned, count)
 
     def _build_engine(self):
         try:
             return self._engine_factory(self._settings)
         except Exception as exc:
             log.exception("building the face model failed")
-            self.errored.emit(exc)
+            emit(self.errored, exc)
             return None
 
     def _loop(self, engine) -> int:
@@ -146,9 +147,9 @@ class AnalysisWorker(QThread):
             gallery = self._gallery_factory(self._store, engine)
         except Exception as exc:
             log.exception("loading the enrolled faces failed")
-            self.errored.emit(exc)
+            emit(self.errored, exc)
             return gallery
-        self.galleryLoaded.emit(len(gallery))
+        emit(self.galleryLoaded, len(gallery))
         return gallery
 
     def _run_jobs(self, engine, gallery) -> None:
@@ -163,15 +164,15 @@ class AnalysisWorker(QThread):
         try:
             result = analyse_live(engine, to_rgb(frame_bgr), gallery, self.task(), seq)
         except KioskError as exc:
-            self.errored.emit(exc)
+            emit(self.errored, exc)
             return 0
         except Exception as exc:  # one bad frame must not end the kiosk
             log.exception("analysing a frame failed")
-            self.errored.emit(exc)
+            emit(self.errored, exc)
             return 0
         self.meter.tick()
         self.last_ms = result.total_ms
-        self.yielded.emit(result)
+        emit(self.yielded, result)
         return 1
 
     def _fail_jobs(self, exc: Exception) -> None:
@@ -180,5 +181,5 @@ class AnalysisWorker(QThread):
                 handle = self._jobs.get_nowait()
             except queue.Empty:
                 return
-            handle.errored.emit(exc)
-            handle.finished.emit()
+            emit(handle.errored, exc)
+            emit(handle.finished)

@@ -1,0 +1,152 @@
+"""Launch the front-desk screen: `run_gui(settings, camera=..., mode=..., fullscreen=...)`.
+
+    python -m kiosk.ui.app [--camera 0|VIDEO|FOLDER] [--mode verify] [--fullscreen]
+                           [--demo] [--smoke | --quit-after-ms N]
+
+`--demo` needs neither a webcam nor the face model: colour cards play the people (see
+kiosk.core.fakes). `--smoke` opens the window offscreen-friendly and closes it after 3 s.
+SIGINT (Ctrl-C) and SIGTERM close the window cleanly: every thread is stopped and joined.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import tempfile
+import time
+from typing import Callable
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from kiosk.core.errors import KioskError
+from kiosk.ui.admin import AdminGate
+from kiosk.ui.controller import KioskController
+from kiosk.ui.main_window import MainWindow
+from kiosk.ui.worker import real_engine
+
+log = logging.getLogger(__name__)
+
+SMOKE_MS = 3000
+
+
+class SignalWatcher(QObject):
+    """Lets Python run its signal handlers while Qt's event loop is busy in C++."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.received: int | None = None
+        self._timer = QTimer(self, interval=200)
+        self._timer.timeout.connect(self._wake)
+        self._previous = {}
+
+    def install(self) -> "SignalWatcher":
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+        self._timer.start()
+        return self
+
+    def uninstall(self) -> None:
+        self._timer.stop()
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum, _frame) -> None:
+        log.info("signal %s: closing the kiosk", signal.Signals(signum).name)
+        self.received = signum
+        QTimer.singleShot(0, self.window.force_close)
+
+    @Slot()
+    def _wake(self) -> None:
+        pass  # returning to Python is the point: pending signal handlers run now
+
+
+def build_window(settings, store, *, camera=None, engine_factory: Callable = real_engine,
+                 kiosk_mode: bool = False, **controller_options) -> MainWindow:
+    """The window and its controller, not yet shown nor started."""
+    from kiosk.core.pin import PinGate
+
+    controller = KioskController(settings, store, camera=camera, engine_factory=engine_factory,
+                                 **controller_options)
+    return MainWindow(controller, AdminGate(PinGate(store)), kiosk_mode=kiosk_mode)
+
+
+def run_gui(settings, *, camera: str | None = None, mode: str | None = None,
+            fullscreen: bool = False, quit_after_ms: int | None = None,
+            demo: bool = False) -> int:
+    """Open the front desk and run until the window closes; returns the exit code."""
+    from kiosk.core.store import Store
+
+    settings = settings.replace(camera=camera or settings.camera, mode=mode or settings.mode,
+                                fullscreen=fullscreen or settings.fullscreen)
+    t0 = time.perf_counter()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Front desk")
+    options = _demo_options(settings) if demo else {}
+    settings = options.pop("settings", settings)
+    try:
+        store = Store.open(settings.database_path)
+    except KioskError as exc:
+        return _fail(str(exc), quiet=quit_after_ms is not None)
+    try:
+        return _run(app, settings, store, quit_after_ms, t0, **options)
+    finally:
+        store.close()
+
+
+def _run(app, settings, store, quit_after_ms, t0, **options) -> int:
+    window = build_window(settings, store, kiosk_mode=settings.fullscreen, **options)
+    watcher = SignalWatcher(window).install()
+    window.start()
+    log.info("window shown %.0f ms after launch", (time.perf_counter() - t0) * 1000)
+    if quit_after_ms is not None:
+        QTimer.singleShot(quit_after_ms, window.force_close)
+    try:
+        code = app.exec()
+    finally:
+        window.shutdown()
+        watcher.uninstall()
+    return code  # a signal is a normal way to stop a kiosk: clean exit, code 0
+
+
+def _demo_options(settings) -> dict:
+    """A fake engine, a colour-card camera and a throw-away store with two people."""
+    from kiosk.core import fakes
+    from kiosk.core.store import Store
+
+    settings = settings.replace(data_dir=tempfile.mkdtemp(prefix="kiosk-demo-"))
+    with Store.open(settings.database_path) as store:
+        fakes.enrol_demo_people(store)
+    camera = fakes.demo_camera()
+    return {"settings": settings, "camera": lambda: camera, "engine_factory": fakes.fake_engine}
+
+
+def _fail(message: str, quiet: bool) -> int:
+    log.error("cannot start the kiosk: %s", message)
+    if not quiet:
+        QMessageBox.critical(None, "Front desk", f"The kiosk cannot start:\n{message}")
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    from kiosk.core.settings import load
+
+    parser = argparse.ArgumentParser(prog="python -m kiosk.ui.app", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--camera")
+    parser.add_argument("--mode", choices=("recognize", "verify"))
+    parser.add_argument("--fullscreen", action="store_true")
+    parser.add_argument("--demo", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help=f"close after {SMOKE_MS} ms")
+    parser.add_argument("--quit-after-ms", type=int)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    quit_after = SMOKE_MS if args.smoke else args.quit_after_ms
+    return run_gui(load(), camera=args.camera, mode=args.mode, fullscreen=args.fullscreen,
+                   quit_after_ms=quit_after, demo=args.demo)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

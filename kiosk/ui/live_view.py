@@ -1,0 +1,157 @@
+"""The live preview: pulls the newest frame on a timer and paints it mirrored, with face boxes.
+
+It never waits for the analysis: boxes are drawn from the latest analysed frame while the
+picture is always the newest captured one.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, QTimer, Slot
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from kiosk.core.camera import LatestFrame, RateMeter
+from kiosk.core.decisions import KNOWN, NEUTRAL, UNKNOWN
+
+MARK_COLOURS = {KNOWN: QColor(40, 200, 90), UNKNOWN: QColor(235, 90, 60),
+                NEUTRAL: QColor(90, 170, 255)}
+MARKS_TTL_S = 1.5  # boxes older than this are stale (no analysis results coming)
+
+
+def bgr_qimage(frame_bgr: np.ndarray) -> QImage:
+    """A QImage viewing a C-contiguous BGR uint8 (H, W, 3) array (no copy: keep the array
+    alive while the image is used). Qt converts BGR for display: no colour conversion here."""
+    height, width = frame_bgr.shape[:2]
+    return QImage(frame_bgr.data, width, height, frame_bgr.strides[0], QImage.Format.Format_BGR888)
+
+
+def rgb_qimage(image_rgb: np.ndarray) -> QImage:
+    """A deep-copied QImage of an RGB uint8 (H, W, 3) array (safe to keep)."""
+    image_rgb = np.ascontiguousarray(image_rgb)
+    height, width = image_rgb.shape[:2]
+    return QImage(image_rgb.data, width, height, image_rgb.strides[0],
+                  QImage.Format.Format_RGB888).copy()
+
+
+class LiveView(QWidget):
+    """Paints `frames`' newest frame, mirrored like a mirror, scaled to fit."""
+
+    def __init__(self, frames: LatestFrame, *, mirror: bool = True, fps: float = 30.0,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.frames = frames
+        self.mirror = mirror
+        self.meter = RateMeter()
+        self.placeholder = "Starting the camera…"
+        self._seq = 0
+        self._frame_bgr: np.ndarray | None = None
+        self._image: QImage | None = None
+        self._marks = None
+        self._marks_at = 0.0
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._timer = QTimer(self, interval=max(1, int(1000 / fps)))
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._pull)
+        self._timer.start()
+
+    def fps(self) -> float:
+        return self.meter.rate()
+
+    def set_placeholder(self, text: str) -> None:
+        self.placeholder = text
+        self.update()
+
+    @Slot(object)
+    def set_marks(self, marks) -> None:
+        """`marks`: a controller.Marks (seq, frame_shape, FaceMark tuple)."""
+        self._marks, self._marks_at = marks, time.monotonic()
+        self.update()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    @Slot()
+    def _pull(self) -> None:
+        seq, frame_bgr = self.frames.latest()
+        if seq == self._seq or frame_bgr is None:
+            return
+        self._seq, self._frame_bgr = seq, np.ascontiguousarray(frame_bgr)
+        self._image = bgr_qimage(self._frame_bgr)
+        self.meter.tick()
+        self.update()
+
+    def target_rect(self) -> QRectF:
+        """Where the frame is drawn: scaled to fit, centred, aspect ratio kept."""
+        if self._image is None:
+            return QRectF(self.rect())
+        w, h = self._image.width(), self._image.height()
+        scale = min(self.width() / w, self.height() / h)
+        return QRectF((self.width() - w * scale) / 2, (self.height() - h * scale) / 2,
+                      w * scale, h * scale)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(18, 20, 24))
+        if self._image is None:
+            self._paint_placeholder(painter)
+        else:
+            self._paint_frame(painter)
+            self._paint_marks(painter)
+        painter.end()
+
+    def _paint_placeholder(self, painter: QPainter) -> None:
+        painter.setPen(QColor(200, 205, 215))
+        painter.setFont(QFont(self.font().family(), 18))
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+
+    def _paint_frame(self, painter: QPainter) -> None:
+        target = self.target_rect()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.save()
+        if self.mirror:  # draw flipped left-right: the person sees themselves as in a mirror
+            painter.translate(target.x() + target.width(), target.y())
+            painter.scale(-1.0, 1.0)
+        else:
+            painter.translate(target.x(), target.y())
+        painter.drawImage(QRectF(0, 0, target.width(), target.height()), self._image)
+        painter.restore()
+
+    def _paint_marks(self, painter: QPainter) -> None:
+        if self._marks is None or time.monotonic() - self._marks_at > MARKS_TTL_S:
+            return
+        target = self.target_rect()
+        height, width = self._marks.frame_shape
+        scale = target.width() / width
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(self.font().family(), max(11, int(16 * scale)))
+        font.setBold(True)
+        painter.setFont(font)
+        for mark in self._marks.marks:
+            self._paint_mark(painter, mark, target, scale, width)
+
+    def _paint_mark(self, painter: QPainter, mark, target: QRectF, scale: float,
+                    width: int) -> None:
+        x, y, w, h = mark.box_xywh
+        if self.mirror:
+            x = width - x - w
+        box = QRectF(target.x() + x * scale, target.y() + y * scale, w * scale, h * scale)
+        colour = MARK_COLOURS.get(mark.state, MARK_COLOURS[NEUTRAL])
+        painter.setPen(QPen(colour, max(2.0, 3.0 * scale)))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(box, 6, 6)
+        if mark.label:
+            self._paint_label(painter, mark.label, box, colour)
+
+    @staticmethod
+    def _paint_label(painter: QPainter, label: str, box: QRectF, colour: QColor) -> None:
+        metrics = painter.fontMetrics()
+        text_w, text_h = metrics.horizontalAdvance(label) + 14, metrics.height() + 6
+        top = box.top() - text_h if box.top() - text_h >= 0 else box.bottom()
+        plate = QRectF(box.left() - 1, top, max(text_w, 40), text_h)
+        painter.fillRect(plate, colour)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(plate, Qt.AlignmentFlag.AlignCenter, label)

@@ -1,0 +1,244 @@
+"""The front-desk window: wires the controller to the widgets and the admin actions.
+
+It computes nothing: decisions come from the controller (and kiosk.core.decisions), the
+drawing from LiveView, every admin action goes through the AdminGate first.
+"""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDialog, QMainWindow, QToolBar, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from kiosk.core import decisions
+from kiosk.ui.admin import AdminGate
+from kiosk.ui.controller import FAILED, READY, KioskController, ModelState
+from kiosk.ui.enrol_dialog import EnrolDialog
+from kiosk.ui.live_view import LiveView
+from kiosk.ui.log_dialog import LogDialog
+from kiosk.ui.people_dialog import PeopleDialog
+from kiosk.ui.settings_dialog import SettingsDialog
+from kiosk.ui.widgets import IDLE_TEXT, CameraBanner, ClaimEntry, DecisionPanel, StatusLine
+
+log = logging.getLogger(__name__)
+
+STARTING_TEXT = "Starting… the face model is loading"
+WINDOW_CSS = ("QMainWindow, #central { background: #12151b; }"
+              " QToolBar { background: #1b1f27; border: none; }"
+              " QToolButton { color: #dfe5ee; background: transparent; border: none;"
+              " font-size: 14px; padding: 5px 10px; }"
+              " QToolButton:hover { background: #2c3442; border-radius: 4px; }")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: KioskController, admin: AdminGate, *,
+                 kiosk_mode: bool = False):
+        super().__init__()
+        self.controller, self.admin = controller, admin
+        if admin.parent is None:
+            admin.parent = self
+        self.kiosk_mode = kiosk_mode
+        self.shut_down = False
+        self._force = False
+        self._enrolled: int | None = None
+        self._door_open = False
+        self.run_dialog = lambda dialog: dialog.exec()  # tests drive dialogs themselves
+        self.setWindowTitle("Front desk")
+        self.setStyleSheet(WINDOW_CSS)
+        self.resize(1024, 768)
+        self._build()
+        self._build_actions()
+        self._wire()
+        self._on_mode(controller.mode)
+        self._on_model(controller.model)
+
+    # --- building -----------------------------------------------------------------------
+    def _build(self) -> None:
+        self.banner = CameraBanner()
+        self.live_view = LiveView(self.controller.frames)
+        self.panel = DecisionPanel()
+        self.claim_entry = ClaimEntry()
+        self.status_line = StatusLine()
+        central = QWidget(objectName="central")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.live_view, 1)
+        layout.addWidget(self.panel)
+        layout.addWidget(self.claim_entry)
+        layout.addWidget(self.status_line)
+        self.setCentralWidget(central)
+        self._status_timer = QTimer(self, interval=500)
+        self._status_timer.timeout.connect(self.refresh_status)
+
+    def _build_actions(self) -> None:
+        self.toolbar = QToolBar("Admin", movable=False)
+        self.addToolBar(self.toolbar)
+        self.actions_by_name: dict[str, QAction] = {}
+        for name, text, slot in (
+                ("enrol", "Enrol a person…", self.enrol), ("people", "People…", self.people),
+                ("log", "Access log…", self.access_log), ("settings", "Settings…", self.edit_settings),
+                ("mode", "Switch mode", self.switch_mode),
+                ("fullscreen", "Full screen", self.toggle_fullscreen), ("quit", "Quit", self.close)):
+            action = QAction(text, self)
+            action.setToolTip(f"{text.rstrip('…')} (admin PIN)")
+            action.triggered.connect(slot)
+            self.toolbar.addAction(action)
+            self.actions_by_name[name] = action
+        for button in self.toolbar.findChildren(QToolButton):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the badge entry
+        self.actions_by_name["fullscreen"].setShortcut(QKeySequence(Qt.Key.Key_F11))
+        self.addAction(self.actions_by_name["fullscreen"])
+
+    def _wire(self) -> None:
+        c = self.controller
+        c.marksChanged.connect(self.live_view.set_marks)
+        c.decided.connect(self.panel.show_decision)
+        c.prompted.connect(self.panel.show_prompt)
+        c.modelChanged.connect(self._on_model)
+        c.modeChanged.connect(self._on_mode)
+        c.doorChanged.connect(self._on_door)
+        c.galleryChanged.connect(self._on_gallery)
+        self.claim_entry.claimed.connect(self._on_claim)
+        self.banner.sourceChosen.connect(self._on_source_chosen)
+
+    def start(self) -> None:
+        """Show the window first, then start the threads (the model loads behind it)."""
+        if self.kiosk_mode:
+            self.showFullScreen()
+        else:
+            self.show()
+        self.controller.start()
+        self._status_timer.start()
+        self.refresh_status()
+
+    # --- slots from the controller ------------------------------------------------------
+    @Slot()
+    def refresh_status(self) -> None:
+        c = self.controller
+        camera = c.camera_status()
+        self.banner.show_status(camera)
+        self.status_line.show_state(
+            camera=camera, preview_fps=self.live_view.fps(), analysis_fps=c.analysis_fps(),
+            analysis_ms=c.worker.last_ms, model=c.model.state, mode=c.mode,
+            door_open=self._door_open, enrolled=self._enrolled)
+
+    @Slot(bool)
+    def _on_door(self, is_open: bool) -> None:
+        self._door_open = is_open
+        self.refresh_status()
+
+    @Slot(int)
+    def _on_gallery(self, count: int) -> None:
+        self._enrolled = count
+
+    @Slot(object)
+    def _on_model(self, model: ModelState) -> None:
+        self.banner.model_message = (f"The face model could not be loaded: {model.message}"
+                                     if model.state == FAILED else "")
+        idle = IDLE_TEXT[self.controller.mode] if model.state == READY else STARTING_TEXT
+        if model.state == FAILED:
+            idle = "Face recognition is unavailable — please see reception"
+        self.panel.set_idle_text(idle)
+        self.refresh_status()
+
+    @Slot(str)
+    def _on_mode(self, mode: str) -> None:
+        verify = mode == decisions.VERIFY
+        self.claim_entry.setVisible(verify)
+        if verify:
+            self.claim_entry.edit.setFocus()
+        self._on_model(self.controller.model)
+
+    @Slot(str)
+    def _on_claim(self, text: str) -> None:
+        self.controller.claim(text)
+
+    @Slot(str)
+    def _on_source_chosen(self, path: str) -> None:
+        if self.admin.unlock("Change the camera"):
+            self.controller.apply_settings(self.controller.settings.replace(camera=path))
+
+    # --- admin actions (each PIN-gated) --------------------------------------------------
+    def _gated(self, what: str) -> bool:
+        return self.admin.unlock(what)
+
+    @Slot()
+    def enrol(self) -> None:
+        if self._gated("Enrol a person"):
+            self.open_enrol(None)
+
+    def open_enrol(self, person) -> QDialog:
+        dialog = EnrolDialog(self.controller, self.controller.store, person, self)
+        self.run_dialog(dialog)
+        return dialog
+
+    @Slot()
+    def people(self) -> None:
+        if self._gated("People"):
+            self.run_dialog(PeopleDialog(self.controller, self.controller.store,
+                                         self.open_enrol, self))
+
+    @Slot()
+    def access_log(self) -> None:
+        if self._gated("Access log"):
+            self.run_dialog(LogDialog(self.controller.store, self))
+
+    @Slot()
+    def edit_settings(self) -> None:
+        if not self._gated("Settings"):
+            return
+        dialog = SettingsDialog(self.controller.settings, self)
+        self.run_dialog(dialog)
+        if dialog.result_settings is not None:
+            self.controller.apply_settings(dialog.result_settings)
+
+    @Slot()
+    def switch_mode(self) -> None:
+        if self._gated("Switch mode"):
+            other = (decisions.VERIFY if self.controller.mode == decisions.RECOGNIZE
+                     else decisions.RECOGNIZE)
+            self.controller.set_mode(other)
+
+    @Slot()
+    def toggle_fullscreen(self) -> None:
+        if not self.kiosk_mode:
+            self.kiosk_mode = True
+            self.showFullScreen()
+        elif self._gated("Leave full screen"):
+            self.kiosk_mode = False
+            self.showNormal()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.key() == Qt.Key.Key_Escape and self.kiosk_mode:
+            self.toggle_fullscreen()
+        elif self.claim_entry.isVisible() and event.text().isprintable() and event.text():
+            self.claim_entry.edit.setFocus()  # a badge reader typing while focus is elsewhere
+            self.claim_entry.edit.insert(event.text())
+        else:
+            super().keyPressEvent(event)
+
+    # --- closing ------------------------------------------------------------------------
+    def force_close(self) -> None:
+        """Close without the PIN (SIGTERM / Ctrl-C / self-test)."""
+        self._force = True
+        self.close()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.kiosk_mode and not self._force and not self._gated("Close the kiosk"):
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop timers and every thread; safe to call twice."""
+        if self.shut_down:
+            return
+        self.shut_down = True
+        self._status_timer.stop()
+        self.live_view.stop()
+        self.hide()  # the window goes at once even if the model is still loading
+        self.controller.shutdown()

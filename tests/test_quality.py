@@ -1,0 +1,116 @@
+"""Enrolment quality checks and the live analysis step, with the colour-card fakes."""
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.core import fakes, live, quality
+from kiosk.core.matching import Gallery
+from kiosk.core.types import Face
+from tests.ui_helpers import BLUE, RED, card_frame
+
+
+def rgb(frame_bgr):
+    return np.ascontiguousarray(frame_bgr[..., ::-1])
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return fakes.FakeEngine()
+
+
+def assess(frame_bgr, engine):
+    image_rgb = rgb(frame_bgr)
+    return quality.assess(image_rgb, engine.detect(image_rgb))
+
+
+def test_a_good_shot_passes(engine):
+    report = assess(card_frame(RED), engine)
+    assert report.ok and report.usable and report.score == 1.0
+    assert report.message == "Good — hold still"
+
+
+@pytest.mark.parametrize("faces, advice", [((), "Step in front"), ((RED, ("blue", (20, 20, 120, 150))), "Only one")])
+def test_exactly_one_face(engine, faces, advice):
+    report = assess(card_frame(*faces), engine)
+    assert not report.ok and not report.usable and report.message.startswith(advice)
+
+
+def test_too_small_is_told_to_come_closer(engine):
+    report = assess(card_frame(("red", (300, 200, 50, 60))), engine)
+    assert report.problems[0] == "Come closer" and not report.usable
+
+
+def test_blur_darkness_and_turning_are_caught(engine):
+    blurred = cv2.GaussianBlur(card_frame(RED), (0, 0), 6)
+    face = engine.detect(rgb(card_frame(RED)))[0]
+    assert "Hold still" in quality.assess(rgb(blurred), [face]).message
+    dark = (card_frame(RED) * 0.15).astype(np.uint8)
+    assert any("Too dark" in p for p in quality.assess(rgb(dark), [face]).problems)
+    turned = Face(face.box_xywh, 0.9, fakes.landmarks_for(face.box_xywh, turn=0.9))
+    assert "Look straight" in quality.assess(rgb(card_frame(RED)), [turned]).message
+
+
+def test_nose_offset():
+    marks = {"left_eye": (100, 100), "right_eye": (160, 100), "nose": (130, 130)}
+    assert quality.nose_offset(Face((80, 60, 100, 120), 1, marks)) == 0
+    marks["nose"] = (145, 130)
+    assert quality.nose_offset(Face((80, 60, 100, 120), 1, marks)) == pytest.approx(0.25)
+    marks["nose"] = (170, 130)  # outside the eyes: turned away
+    assert quality.nose_offset(Face((80, 60, 100, 120), 1, marks)) == 1.0
+
+
+# --- live analysis ------------------------------------------------------------------------
+def gallery_of(engine, **people):
+    """people: name=colour; person ids 1.."""
+    names, rows = {}, []
+    for pid, (name, colour) in enumerate(people.items(), start=1):
+        names[pid] = name
+        frame_rgb = rgb(card_frame((colour, (250, 130, 150, 180))))
+        rows.append(engine.embed(frame_rgb, engine.detect(frame_rgb))[0])
+    ids = list(range(1, len(rows) + 1))
+    return Gallery.from_arrays(np.stack(rows), ids, ids, names)
+
+
+def test_recognize_task_identifies_every_face(engine):
+    gallery = gallery_of(engine, alice="red")
+    frame_rgb = rgb(card_frame(("red", (40, 40, 150, 180)), ("blue", (400, 60, 150, 180))))
+    result = live.analyse_live(engine, frame_rgb, gallery, live.Task(), seq=5)
+    matches = [f.match for f in result.analysis.faces]
+    assert result.seq == 5 and result.frame_shape == (480, 640)
+    assert [m.accepted for m in matches] == [True, False] and matches[0].name == "alice"
+    assert result.verify_match is None and result.enrol is None
+
+
+def test_verify_task_checks_the_largest_face_against_the_claim(engine):
+    gallery = gallery_of(engine, alice="red", bob="blue")
+    frame_rgb = rgb(card_frame(("red", (40, 40, 200, 220)), ("blue", (400, 60, 100, 120))))
+    as_bob = live.analyse_live(engine, frame_rgb, gallery, live.Task(live.VERIFY, 2))
+    as_alice = live.analyse_live(engine, frame_rgb, gallery, live.Task(live.VERIFY, 1))
+    assert not as_bob.verify_match.accepted and as_alice.verify_match.accepted
+    nobody = live.analyse_live(engine, rgb(card_frame()), gallery, live.Task(live.VERIFY, 1))
+    assert nobody.verify_match is None
+
+
+def test_enrol_task_gives_a_candidate_and_warns_of_look_alikes(engine):
+    gallery = gallery_of(engine, alice="red")
+    result = live.analyse_live(engine, rgb(card_frame(RED)), gallery, live.Task(live.ENROL))
+    c = result.enrol
+    assert c.quality.ok and c.embedding.shape == (engine.embedder.dim,)
+    assert c.thumb_rgb.shape == (live.THUMB_PX, live.THUMB_PX, 3)
+    assert c.duplicate is not None and c.duplicate.name == "alice"
+    same_person = live.analyse_live(engine, rgb(card_frame(RED)), gallery,
+                                    live.Task(live.ENROL, person_id=1))
+    assert same_person.enrol.duplicate is None  # adding photos to alice herself
+    fresh = live.analyse_live(engine, rgb(card_frame(BLUE)), gallery, live.Task(live.ENROL))
+    assert fresh.enrol.duplicate is None
+
+
+def test_encode_files_reports_unusable_photos(engine, tmp_path):
+    good, empty, junk = tmp_path / "good.png", tmp_path / "empty.png", tmp_path / "junk.jpg"
+    cv2.imwrite(str(good), card_frame(BLUE))
+    cv2.imwrite(str(empty), card_frame())
+    junk.write_bytes(b"nope")
+    shots, errors = live.encode_files(engine, [good, empty, junk])
+    assert [path for path, _ in shots] == [str(good)]
+    assert shots[0][1].embedding is not None and len(errors) == 2
+    assert any("no face" in e for e in errors)

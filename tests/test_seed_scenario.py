@@ -1,0 +1,79 @@
+"""The product's acceptance scenario (../shared/testdata/README.md) with the product's own
+pipeline and default thresholds: enrol the 12 staff, then every line of the table holds."""
+import numpy as np
+import pytest
+
+from kiosk.core.imageio import read_image_rgb
+from kiosk.core.service import KioskService
+from kiosk.core.store import Store
+from tests.conftest import SEED, STAFF, seed_photo
+
+
+@pytest.fixture(scope="module")
+def service(engine, settings, tmp_path_factory):
+    store = Store.open(tmp_path_factory.mktemp("seed") / "kiosk.sqlite3")
+    service = KioskService(store, engine, settings)
+    for name in STAFF:
+        service.enroll_files(name, [seed_photo(name)], employee_id=f"E-{name}")
+    yield service
+    store.close()
+
+
+def camera(i: int) -> np.ndarray:
+    return read_image_rgb(SEED / f"camera_{i}.jpg")
+
+
+@pytest.mark.parametrize("probe, claim, accepted", [
+    (0, "younes", True),
+    (1, "bertrand", True),
+    (1, "younes", False),
+    (2, "kian", False),
+    (3, "bertrand", True),
+    (4, "dan", True),
+    (5, "arnaud", True),
+])
+def test_verify_table(service, probe, claim, accepted):
+    outcome = service.verify_image(camera(probe), claim)
+    assert outcome.match is not None, "no face found"
+    assert outcome.match.accepted is accepted, f"distance {outcome.match.distance:.3f}"
+    assert outcome.match.threshold == service.settings.verify_threshold
+
+
+def test_verify_by_employee_id(service):
+    outcome = service.verify_image(camera(0), "E-younes")
+    assert outcome.person.name == "younes" and outcome.match.accepted
+
+
+@pytest.mark.parametrize("probe, who", [(0, "younes"), (1, "bertrand"), (2, "benoit"),
+                                        (3, "bertrand"), (4, "dan"), (5, "arnaud")])
+def test_recognize_names_every_probe(service, probe, who):
+    result, = service.identify_image(camera(probe))
+    assert result.match.accepted and result.match.name == who, f"{result.match}"
+
+
+def test_enrolled_photo_is_its_own_nearest_at_zero(service):
+    result, = service.identify_image(read_image_rgb(seed_photo("younes")), log_events=False)
+    assert result.match.name == "younes"
+    assert result.match.distance == pytest.approx(0.0, abs=1e-3)
+
+
+def test_stranger_is_not_in_the_database(engine, settings, tmp_path):
+    """Benoit at the door when only the others are enrolled: nobody's name is given."""
+    store = Store.open(tmp_path / "kiosk.sqlite3")
+    service = KioskService(store, engine, settings)
+    for name in STAFF:
+        if name != "benoit":
+            service.enroll_files(name, [seed_photo(name)])
+    result, = service.identify_image(camera(2))
+    assert result.match.accepted is False
+    store.close()
+
+
+def test_every_decision_is_logged(service):
+    before = len(service.store.events())
+    service.verify_image(camera(2), "kian")
+    service.identify_image(camera(5))
+    newest = service.store.events(limit=2)
+    assert len(service.store.events()) == before + 2
+    assert (newest[0].mode, newest[0].identity, newest[0].accepted) == ("recognize", "arnaud", True)
+    assert (newest[1].mode, newest[1].claimed, newest[1].accepted) == ("verify", "kian", False)

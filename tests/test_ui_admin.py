@@ -1,0 +1,313 @@
+"""Admin side of the screen with the colour-card fakes: PIN gate, enrolment, people, log,
+settings, full-screen kiosk mode."""
+import csv
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2  # noqa: E402
+import pytest  # noqa: E402
+from PySide6.QtCore import QObject, Signal  # noqa: E402
+from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
+
+from kiosk.core import decisions as d  # noqa: E402
+from kiosk.core.pin import PinGate  # noqa: E402
+from kiosk.core.settings import load  # noqa: E402
+from kiosk.ui import enrol_dialog  # noqa: E402
+from kiosk.ui.admin import ENTER, SET, AdminGate, PinDialog  # noqa: E402
+from kiosk.ui.enrol_dialog import EnrolDialog  # noqa: E402
+from kiosk.ui.log_dialog import LogDialog, write_csv  # noqa: E402
+from kiosk.ui.people_dialog import PeopleDialog  # noqa: E402
+from kiosk.ui.qt_compat import emit  # noqa: E402
+from kiosk.ui.settings_dialog import SettingsDialog  # noqa: E402
+from tests.ui_helpers import (BLUE, EMPTY, GREEN, RED, FakePin, Kiosk, card_frame)  # noqa: E402
+
+PEOPLE = {"Alice": "red", "Bob": "blue"}
+
+
+@pytest.fixture
+def kiosk(qtbot, tmp_path):
+    made = []
+
+    def make(*frames, **options):
+        k = Kiosk(qtbot, tmp_path, frames or (EMPTY,), people=options.pop("people", PEOPLE),
+                  **options)
+        made.append(k)
+        return k
+
+    yield make
+    for k in made:
+        k.close()
+        assert not k.controller.threads_running()
+
+
+def record_dialogs(window):
+    opened = []
+    window.run_dialog = opened.append
+    return opened
+
+
+# --- the PIN gate -------------------------------------------------------------------------
+def test_first_admin_action_sets_the_pin_then_every_action_asks_it(kiosk):
+    k = kiosk(pin=FakePin("2468", "2468", None))
+    opened = record_dialogs(k.window)
+    k.window.actions_by_name["log"].trigger()
+    assert k.pin.asked[0][0] == SET and isinstance(opened[0], LogDialog)
+    assert PinGate(k.store).is_set()
+    k.window.actions_by_name["people"].trigger()
+    assert k.pin.asked[1][0] == ENTER and isinstance(opened[1], PeopleDialog)
+    k.window.actions_by_name["settings"].trigger()  # cancelled at the PIN: nothing opens
+    assert len(opened) == 2
+
+
+def test_wrong_pins_are_refused_then_rate_limited(kiosk):
+    k = kiosk()
+    PinGate(k.store).set_pin("1357")
+    opened = record_dialogs(k.window)
+    k.pin.answers = ["0000", "1111", "2222"]
+    k.window.actions_by_name["enrol"].trigger()
+    assert opened == [] and "Wrong PIN" in k.pin.asked[1][1]
+    assert any("try again in" in text for text in k.pin.told)
+    k.pin.answers = ["1357"]  # right PIN, but still locked
+    k.window.actions_by_name["enrol"].trigger()
+    assert opened == []
+
+
+def test_switching_mode_needs_the_pin(kiosk):
+    k = kiosk()
+    PinGate(k.store).set_pin("1357")
+    k.pin.answers = ["9999", None]
+    k.window.actions_by_name["mode"].trigger()
+    assert k.controller.mode == "recognize"
+    k.pin.answers = ["1357"]
+    k.window.actions_by_name["mode"].trigger()
+    assert k.controller.mode == "verify" and k.window.claim_entry.isVisible()
+
+
+def test_kiosk_mode_cannot_be_left_or_closed_without_the_pin(kiosk, qtbot):
+    k = kiosk(kiosk_mode=True)
+    PinGate(k.store).set_pin("1357")
+    assert k.window.isFullScreen()
+    k.pin.answers = [None]
+    k.window.toggle_fullscreen()
+    assert k.window.isFullScreen()
+    k.pin.answers = [None]
+    k.window.close()
+    assert k.window.isVisible() and k.controller.threads_running()
+    k.pin.answers = ["1357"]
+    k.window.toggle_fullscreen()
+    assert not k.window.kiosk_mode
+
+
+def test_pin_dialog_checks_length_and_repeat(qtbot):
+    dialog = PinDialog(SET)
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dialog.pin_edit.setText("12")
+    ok.click()
+    assert "4 to 12" in dialog.message.text() and not dialog.result()
+    dialog.pin_edit.setText("123456")
+    dialog.confirm_edit.setText("654321")
+    ok.click()
+    assert "differ" in dialog.message.text()
+    dialog.confirm_edit.setText("123456")
+    ok.click()
+    assert dialog.result() == PinDialog.DialogCode.Accepted and dialog.pin() == "123456"
+    assert dialog.pin_edit.validator() is not None
+
+
+def test_admin_gate_reports_a_bad_new_pin(tmp_path):
+    from kiosk.core.store import Store
+
+    with Store.open(tmp_path / "k.sqlite3") as store:
+        pin = FakePin("12ab")
+        assert not AdminGate(PinGate(store), ask=pin.ask, inform=pin.inform).unlock("x")
+        assert "digits" in pin.told[0]
+
+
+# --- enrolment ----------------------------------------------------------------------------
+@pytest.fixture
+def fast_auto(monkeypatch):
+    monkeypatch.setattr(enrol_dialog, "AUTO_INTERVAL_S", 0.05)
+
+
+def open_enrol(k, qtbot, person=None):
+    dialog = EnrolDialog(k.controller, k.store, person, k.window)
+    qtbot.addWidget(dialog)
+    dialog.confirm = lambda text: dialog.asked.append(text) or dialog.answer
+    dialog.asked, dialog.answer = [], True
+    dialog.told = []
+    dialog.inform = dialog.told.append
+    dialog.show()
+    return dialog
+
+
+def test_enrol_a_new_person_then_they_are_recognised(kiosk, qtbot, fast_auto):
+    k = kiosk(card_frame(GREEN))
+    k.wait_ready()
+    dialog = open_enrol(k, qtbot)
+    qtbot.waitUntil(lambda: len(dialog.shots) == enrol_dialog.TARGET_SHOTS, timeout=5000)
+    assert dialog.quality_label.text() == "Good — hold still" and dialog.thumbs.count() == 5
+    assert k.decisions == []  # nobody is announced during an enrolment
+    dialog.name_edit.setText("Gina")
+    dialog.employee_edit.setText("E-7")
+    dialog.save()
+    assert dialog.result() == EnrolDialog.DialogCode.Accepted
+    gina = k.store.find_person("E-7")
+    assert gina.name == "Gina" and gina.template_count == 5
+    assert k.wait_decision(d.WELCOME).name == "Gina"
+
+
+def test_manual_shot_and_quality_feedback(kiosk, qtbot):
+    k = kiosk(card_frame(("green", (300, 220, 50, 60))))  # too small
+    k.wait_ready()
+    dialog = open_enrol(k, qtbot)
+    dialog.auto_box.setChecked(False)
+    qtbot.waitUntil(lambda: dialog.quality_label.text() == "Come closer", timeout=5000)
+    assert not dialog.shot_button.isEnabled()
+    k.show(card_frame(GREEN))
+    qtbot.waitUntil(lambda: dialog.shot_button.isEnabled(), timeout=5000)
+    dialog.shot_button.click()
+    assert len(dialog.shots) == 1 and dialog.save_button.isEnabled()
+    dialog.thumbs.setCurrentRow(0)
+    dialog.remove_button.click()
+    assert dialog.shots == [] and not dialog.save_button.isEnabled()
+    dialog.reject()
+
+
+def test_enrol_warns_when_the_face_is_someone_else(kiosk, qtbot, fast_auto):
+    k = kiosk(card_frame(RED))
+    k.wait_ready()
+    dialog = open_enrol(k, qtbot)
+    qtbot.waitUntil(lambda: "already matches Alice" in dialog.warning_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: len(dialog.shots) >= 1, timeout=5000)
+    dialog.name_edit.setText("Mallory")
+    dialog.answer = False
+    dialog.save()
+    assert "look like Alice" in dialog.asked[0]
+    assert [p.name for p in k.store.people()] == ["Alice", "Bob"]  # nothing saved
+    dialog.reject()
+
+
+def test_add_photos_from_files_to_an_existing_person(kiosk, qtbot, tmp_path):
+    k = kiosk(EMPTY)
+    k.wait_ready()
+    good, empty = tmp_path / "bob2.png", tmp_path / "empty.png"
+    cv2.imwrite(str(good), card_frame(BLUE))
+    cv2.imwrite(str(empty), EMPTY)
+    bob = k.store.find_person("Bob")
+    dialog = open_enrol(k, qtbot, person=bob)
+    assert dialog.name_edit.isReadOnly()
+    dialog.add_files([str(good), str(empty)])
+    qtbot.waitUntil(lambda: bool(dialog.told), timeout=5000)
+    assert len(dialog.shots) == 1 and "no face" in dialog.told[0]
+    assert dialog.shots[0].duplicate is None  # Bob's own face is no warning
+    dialog.save()
+    assert k.store.find_person("Bob").template_count == 2 and dialog.asked == []
+
+
+def test_enrolment_all_or_nothing_on_error(kiosk, qtbot, fast_auto):
+    k = kiosk(card_frame(GREEN))
+    k.wait_ready()
+    dialog = open_enrol(k, qtbot)
+    qtbot.waitUntil(lambda: bool(dialog.shots), timeout=5000)
+    dialog.name_edit.setText("Gina")
+    dialog.employee_edit.setText("E-Alice")  # Alice's employee id: the store refuses
+    dialog.save()
+    assert "Nothing was saved" in dialog.told[0]
+    assert [p.name for p in k.store.people()] == ["Alice", "Bob"]
+    dialog.reject()
+    assert k.controller.worker.task().kind == "recognize"
+
+
+# --- people, log, settings ----------------------------------------------------------------
+def test_people_dialog_lists_renames_and_removes(kiosk, qtbot):
+    k = kiosk()
+    k.wait_ready()
+    enrolled = []
+    dialog = PeopleDialog(k.controller, k.store, enrolled.append)
+    qtbot.addWidget(dialog)
+    rows = [(dialog.table.item(r, 0).text(), dialog.table.item(r, 2).text())
+            for r in range(dialog.table.rowCount())]
+    assert rows == [("Alice", "1"), ("Bob", "1")]
+    dialog.select("Bob")
+    dialog.ask_text = lambda label, text: "Robert"
+    dialog.rename()
+    assert [p.name for p in dialog.people] == ["Alice", "Robert"]
+    dialog.select("Robert")
+    dialog.add_photos()
+    assert enrolled[0].name == "Robert"
+    dialog.confirm = lambda text: "Remove Robert" in text
+    dialog.remove()
+    assert [p.name for p in k.store.people()] == ["Alice"]
+
+
+def test_log_dialog_filters_and_exports(kiosk, qtbot, tmp_path):
+    k = kiosk()
+    log = [d.Decision(d.WELCOME, "recognize", "Welcome, Alice", True, 5, "Alice", None),
+           d.unknown_claim("E-999"),
+           d.Decision(d.REFUSED, "verify", "It's not Bob", False, claimed="Bob", name="Bob")]
+    for decision in log:
+        d.log_decision(k.store, decision)
+    dialog = LogDialog(k.store)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 3
+    assert dialog.table.item(0, 2).text() == "Bob"  # newest first
+    dialog.result_box.setCurrentText("Let in")
+    assert [e.identity for e in dialog.events] == ["Alice"]
+    dialog.result_box.setCurrentText("All results")
+    dialog.person_edit.setText("Bob")
+    assert len(dialog.events) == 1
+    dialog.person_edit.setText("")
+    dialog.since_check.setChecked(True)
+    assert dialog.table.rowCount() == 3  # all from today
+    path = tmp_path / "log.csv"
+    assert write_csv(dialog.events, path) == 3
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert rows[0][0] == "Time" and rows[1][4] == "refused" and rows[3][3] == "Alice"
+
+
+def test_settings_dialog_applies_and_persists(kiosk, qtbot):
+    k = kiosk()
+    dialog = SettingsDialog(k.controller.settings)
+    qtbot.addWidget(dialog)
+    dialog.identify_spin.setValue(0.9)
+    dialog.frames_spin.setValue(4)
+    dialog.mode_box.setCurrentText("verify")
+    dialog._accept()
+    new = dialog.result_settings
+    assert new.identify_threshold == pytest.approx(0.9) and new.consecutive_frames == 4
+    k.controller.apply_settings(new)
+    assert k.controller.tracker.consecutive_frames == 4 and k.window.claim_entry.isVisible()
+    saved = load({"data_dir": k.settings.data_dir}, environ={})
+    assert saved.identify_threshold == pytest.approx(0.9) and saved.mode == "verify"
+
+
+def test_settings_explain_the_threshold_trade_off():
+    from kiosk.ui.settings_dialog import THRESHOLD_HELP
+
+    assert "strangers" in THRESHOLD_HELP and "staff" in THRESHOLD_HELP
+
+
+def test_changing_the_camera_switches_the_source(kiosk, qtbot, tmp_path):
+    k = kiosk()
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), card_frame(RED))
+    k.controller.apply_settings(k.controller.settings.replace(camera=str(folder)))
+    assert k.wait_decision(d.WELCOME).name == "Alice"
+    assert "slideshow photos" in k.controller.camera_status().description
+
+
+# --- the signal workaround ------------------------------------------------------------------
+class _Emitter(QObject):
+    ping = Signal(object)
+
+
+def test_emitting_many_signals_does_not_leak_bool_references():
+    emitter = _Emitter()
+    before = sys.getrefcount(True)
+    for _ in range(2000):
+        emit(emitter.ping, 1)
+    assert abs(sys.getrefcount(True) - before) < 10

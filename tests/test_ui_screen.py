@@ -1,0 +1,240 @@
+"""The front-desk screen with the colour-card fakes: fast, headless, every behaviour."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
+
+from kiosk.core import decisions as d, fakes  # noqa: E402
+from kiosk.core.errors import CameraError, WeightsError  # noqa: E402
+from kiosk.ui.main_window import STARTING_TEXT  # noqa: E402
+from tests.ui_helpers import (BLUE, EMPTY, GREEN, RED, Kiosk, card_frame, kiosk_threads,  # noqa: E402
+                              python_threads)
+
+PEOPLE = {"Alice": "red", "Bob": "blue"}
+
+
+@pytest.fixture
+def kiosk(qtbot, tmp_path):
+    made = []
+
+    def make(*frames, **options):
+        k = Kiosk(qtbot, tmp_path, frames or (EMPTY,), people=options.pop("people", PEOPLE),
+                  **options)
+        made.append(k)
+        return k
+
+    yield make
+    for k in made:
+        k.close()
+        assert not k.controller.threads_running()
+
+
+def test_window_opens_at_once_then_the_model_becomes_ready(kiosk, qtbot):
+    t0 = time.perf_counter()
+    k = kiosk(engine_factory=lambda s: fakes.fake_engine(s, load_delay_s=0.6))
+    assert k.window.isVisible() and time.perf_counter() - t0 < 2.0
+    assert k.controller.model.state == "starting"
+    assert k.window.panel.title.text() == STARTING_TEXT
+    k.wait_ready()
+    assert k.window.panel.title.text() == "Welcome! Please look at the camera"
+    k.window.refresh_status()
+    assert "model ready" in k.window.status_line.text()
+
+
+def test_enrolled_person_is_welcomed_and_logged(kiosk, qtbot):
+    k = kiosk(card_frame(RED))
+    decision = k.wait_decision(d.WELCOME)
+    assert decision.message == "Welcome, Alice" and decision.door_open_s == 1.0
+    assert k.window.panel.title.text() == "Welcome, Alice"
+    assert k.window.panel.style_name == "good"
+    event = k.store.events()[0]
+    assert event.accepted and event.identity == "Alice" and event.mode == "recognize"
+    k.window.refresh_status()
+    assert "door OPEN" in k.window.status_line.text()
+    def door_closed():
+        k.window.refresh_status()
+        return "door closed" in k.window.status_line.text()
+
+    qtbot.waitUntil(door_closed, timeout=3000)
+
+
+def test_face_boxes_carry_the_name(kiosk, qtbot):
+    k = kiosk(card_frame(RED, ("green", (450, 100, 120, 150))))
+    qtbot.waitUntil(lambda: k.window.live_view._marks is not None
+                    and len(k.window.live_view._marks.marks) == 2, timeout=5000)
+    labels = sorted((m.label, m.state) for m in k.window.live_view._marks.marks)
+    assert labels == [("Alice", d.KNOWN), ("unknown", d.UNKNOWN)]
+
+
+def test_a_stranger_is_sent_to_reception(kiosk):
+    k = kiosk(card_frame(GREEN))
+    decision = k.wait_decision()
+    assert decision.kind == d.STRANGER
+    assert k.window.panel.title.text() == "Not recognized — please see reception"
+    assert not k.store.events()[0].accepted
+
+
+def test_cooldown_keeps_one_welcome_per_visit(kiosk, qtbot):
+    k = kiosk(card_frame(RED))
+    k.wait_decision(d.WELCOME)
+    qtbot.wait(800)
+    assert [x.kind for x in k.decisions] == [d.WELCOME]
+    assert len(k.store.events()) == 1
+
+
+def test_two_people_at_once_are_each_welcomed(kiosk):
+    k = kiosk(card_frame(("red", (60, 100, 150, 180)), ("blue", (400, 100, 150, 180))))
+    k.wait_decision(d.WELCOME)
+    k.qtbot.waitUntil(lambda: len(k.decisions) == 2, timeout=3000)
+    assert sorted(x.name for x in k.decisions) == ["Alice", "Bob"]
+    assert "Welcome, Alice" in k.window.panel.title.text()
+    assert "Welcome, Bob" in k.window.panel.title.text()
+
+
+# --- verify mode --------------------------------------------------------------------------
+def claim(k, text):
+    """Type like a badge reader: characters into the window, then Enter."""
+    k.qtbot.keyClicks(k.window.claim_entry.edit, text)
+    k.qtbot.keyClick(k.window.claim_entry.edit, Qt.Key.Key_Return)
+
+
+def test_verify_accepts_the_right_face(kiosk):
+    k = kiosk(card_frame(RED), mode="verify")
+    k.wait_ready()
+    assert k.window.claim_entry.isVisible()
+    assert k.window.panel.title.text() == "Scan your badge or type your employee ID"
+    claim(k, "E-Alice")
+    assert k.window.panel.title.text() == "Hello Alice — please look at the camera"
+    decision = k.wait_decision()
+    assert decision.kind == d.VERIFIED and decision.message == "It's Alice, welcome in!"
+    event = k.store.events()[0]
+    assert event.mode == "verify" and event.claimed == "E-Alice" and event.accepted
+
+
+def test_verify_refuses_a_stolen_badge(kiosk):
+    k = kiosk(card_frame(RED), mode="verify")
+    k.wait_ready()
+    claim(k, "Bob")
+    decision = k.wait_decision()
+    assert decision.kind == d.REFUSED and decision.message == "It's not Bob, please go away"
+    assert not k.store.events()[0].accepted
+
+
+def test_badge_typed_while_focus_is_elsewhere_still_lands(kiosk):
+    k = kiosk(card_frame(RED), mode="verify")
+    k.wait_ready()
+    k.window.live_view.setFocus()
+    k.qtbot.keyClicks(k.window, "Alice")
+    k.qtbot.keyClick(k.window.claim_entry.edit, Qt.Key.Key_Return)
+    assert k.wait_decision().kind == d.VERIFIED
+
+
+def test_unknown_id_gets_a_polite_answer(kiosk):
+    k = kiosk(card_frame(RED), mode="verify")
+    claim(k, "E-999")
+    decision = k.decisions[-1]
+    assert decision.kind == d.UNKNOWN_CLAIM and "Sorry" in k.window.panel.title.text()
+    assert k.store.events()[0].claimed == "E-999"
+
+
+def test_verify_times_out_when_no_face_comes(kiosk):
+    k = kiosk(EMPTY, mode="verify", verify_timeout_s=1.0)
+    k.wait_ready()
+    claim(k, "Alice")
+    decision = k.wait_decision(timeout_ms=4000)
+    assert decision.kind == d.TIMED_OUT and "try again" in k.window.panel.title.text()
+    assert k.controller.session is None
+
+
+# --- camera trouble -----------------------------------------------------------------------
+def test_camera_drop_out_shows_a_banner_and_recovers(kiosk, qtbot):
+    k = kiosk(card_frame(BLUE))
+    qtbot.waitUntil(lambda: k.controller.camera_status().ok, timeout=5000)
+    k.camera.unplug()
+    qtbot.waitUntil(lambda: k.window.banner.isVisible(), timeout=5000)
+    assert "dropped out" in k.window.banner.label.text()
+    assert not k.window.banner.file_button.isVisible()  # the camera worked: just wait
+    k.camera.plug()
+    qtbot.waitUntil(lambda: not k.window.banner.isVisible(), timeout=5000)
+    assert k.window.isVisible()
+
+
+def test_scripted_drop_out_by_frame_index_recovers_by_itself(kiosk, qtbot):
+    seen = []
+    k = kiosk(card_frame(BLUE))
+    k.camera.fail_between = (k.camera.attempts + 10, k.camera.attempts + 14)
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline and not (seen and not k.window.banner.isVisible()):
+        qtbot.wait(20)
+        if k.window.banner.isVisible():
+            seen.append(k.window.banner.label.text())
+    assert seen and not k.window.banner.isVisible()
+
+
+def test_no_camera_at_all_still_opens_and_offers_a_video(kiosk, qtbot):
+    def no_camera():
+        raise CameraError("No camera 0 found")
+
+    k = kiosk(camera=no_camera)
+    qtbot.waitUntil(lambda: k.window.banner.isVisible(), timeout=5000)
+    assert "No camera" in k.window.banner.label.text()
+    assert k.window.banner.file_button.isVisible() and k.window.banner.folder_button.isVisible()
+    k.controller.set_camera(lambda: fakes.ScriptedCamera([card_frame(RED)]))
+    assert k.wait_decision(d.WELCOME).name == "Alice"
+    qtbot.waitUntil(lambda: not k.window.banner.isVisible(), timeout=5000)
+
+
+def test_model_failure_is_a_calm_banner_and_the_preview_goes_on(kiosk, qtbot):
+    def broken(_settings):
+        raise WeightsError("weights missing: run `kiosk fetch-weights`")
+
+    k = kiosk(card_frame(RED), engine_factory=broken)
+    qtbot.waitUntil(lambda: k.controller.model.state == "failed", timeout=5000)
+    k.window.refresh_status()
+    assert "weights missing" in k.window.banner.label.text() and k.window.banner.isVisible()
+    assert "unavailable" in k.window.panel.title.text()
+    qtbot.waitUntil(lambda: k.window.live_view.fps() > 5, timeout=5000)
+
+
+# --- closing ------------------------------------------------------------------------------
+def test_closing_stops_every_thread(qtbot, tmp_path):
+    baseline = python_threads()
+    k = Kiosk(qtbot, tmp_path, [card_frame(RED)], people=PEOPLE)
+    k.wait_decision(d.WELCOME)
+    assert kiosk_threads() == {"kiosk-capture"}
+    assert k.controller.worker.isRunning()
+    k.close()
+    assert not k.controller.worker.isRunning() and not k.controller.capture.is_running()
+    assert python_threads() <= baseline
+
+
+def test_ctrl_c_and_sigterm_close_cleanly(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KIOSK_DATA_DIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk.ui.app", "--demo"], env=env,
+                            stderr=subprocess.PIPE, text=True, cwd=os.getcwd())
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if "window shown" in line:
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=20)[1]
+    assert proc.returncode == 0, "".join(lines) + out
+    assert "signal SIGTERM: closing the kiosk" in out
+
+
+def test_run_gui_smoke_closes_by_itself(qapp, tmp_path):
+    from kiosk.ui.app import run_gui
+    from tests.ui_helpers import make_settings
+
+    t0 = time.monotonic()
+    assert run_gui(make_settings(tmp_path), demo=True, quit_after_ms=800) == 0
+    assert time.monotonic() - t0 < 10
+    assert not kiosk_threads()
