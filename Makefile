@@ -36,3 +36,12 @@ evaluate: $(STAMP) weights
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The Linux installer: PyInstaller one-folder bundle (dist/kiosk/) and .deb (dist/*.deb).
+# Slow (minutes, ~1.2 GB), so not part of `make test`; see packaging/README.md.
+package: $(STAMP) weights
+	KIOSK_PYTHON=$(PY) packaging/build_linux.sh
+
+# Builds the package, then (as root) dpkg -i, the installed program's self-test offline, dpkg -r.
+package-test: package
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s -p no:cacheprovider -m package tests/packaging

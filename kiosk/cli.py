@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Callable, Sequence
 
@@ -90,6 +91,8 @@ def _app_commands(sub) -> None:
     gui.add_argument("--camera", metavar="SOURCE", help="camera index, video file or folder of images")
     gui.add_argument("--mode", choices=("recognize", "verify"))
     gui.add_argument("--fullscreen", action="store_true", default=None)
+    gui.add_argument("--demo", action="store_true",
+                     help="no webcam, no model: colour cards play the people (a throw-away store)")
     gui.add_argument("--quit-after-ms", type=int, help=argparse.SUPPRESS)
     selftest = sub.add_parser("self-test", help="check weights, detector, pipeline and window; exit 0 if all work")
     selftest.add_argument("images", nargs="*", metavar="IMAGE")
@@ -113,7 +116,13 @@ def _handler(command: str) -> Callable:
     return getattr(commands, "cmd_" + command.replace("-", "_"))
 
 
+def _quiet_native_logs() -> None:
+    """TensorFlow's C++ start-up chatter (CPU features, oneDNN) is noise to a kiosk user."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_native_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")

@@ -250,7 +250,7 @@ def cmd_gui(args) -> int:
 
     settings = load_settings(args)
     return run_gui(settings, camera=args.camera, mode=args.mode, fullscreen=bool(args.fullscreen),
-                   quit_after_ms=args.quit_after_ms)
+                   quit_after_ms=args.quit_after_ms, demo=args.demo)
 
 
 def cmd_evaluate(args) -> int:

@@ -16,14 +16,14 @@ per check with ``ok`` or ``FAIL``, its time and what it saw:
    its embedding is far from the real one (a constant or broken embedder fails here);
 6. each IMAGE given: at least one face found, every face embedded to a unit vector.
 
-This module sits above both worlds, like the CLI: Qt is imported only inside the window check.
+This module sits above both worlds, like the CLI, and imports neither Qt (the window check is
+``kiosk.ui.window_check``) nor TensorFlow (only the core modules it calls do).
 """
 from __future__ import annotations
 
 import logging
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +133,31 @@ def _windows_process_age_s() -> float:
     return (ticks[1] - ticks[0]) / 1e7  # FILETIME counts 100 ns
 
 
+# --- the window ---------------------------------------------------------------------------
+def open_and_close_window(settings, frame_rgb: np.ndarray, timeout_s: float) -> str:
+    """Open the front desk on a throw-away store, wait for the model to see the face, close it.
+
+    The window is built exactly as ``kiosk gui`` builds it (real engine factory, model loaded
+    on the analysis thread); only the camera is a scripted one playing ``frame_rgb``.
+    """
+    from kiosk.ui import window_check
+
+    run = window_check.open_and_close_window(settings, frame_rgb, timeout_s,
+                                             clock_s=lambda: process_age_s()[0])
+    origin = process_age_s()[1]
+    if not run.visible:
+        raise CheckFailed("the main window did not become visible")
+    if run.model_failure:
+        raise CheckFailed(f"the window opened, but the face model failed: {run.model_failure}")
+    if "first face" not in run.times:
+        raise CheckFailed(f"no face seen in the window within {timeout_s:.0f} s ({run.times or 'model not ready'})")
+    if not run.threads_stopped:
+        raise CheckFailed("the window closed but a kiosk thread is still running")
+    return (f"{run.platform} window shown at {run.shown_s:.1f} s, model ready at "
+            f"{run.times['model ready']:.1f} s, face seen at {run.times['first face']:.1f} s "
+            f"after {origin}; closed, threads stopped")
+
+
 # --- the checks ---------------------------------------------------------------------------
 class SelfTest:
     """The checks in order; later ones reuse what earlier ones loaded."""
@@ -154,15 +179,14 @@ class SelfTest:
                 *[(f"image {Path(p).name}", lambda p=p: self.check_image(p)) for p in self.images]]
 
     def check_window(self) -> str:
-        from kiosk.selftest_window import open_and_close_window
-
         return open_and_close_window(self.settings, builtin_frame_rgb(), WINDOW_TIMEOUT_S)
 
     def check_weights(self) -> str:
         from kiosk.core import weights
+        from kiosk.core.models import DEFAULT_MODEL
 
-        path = weights.verify(self.settings.weights_path)
-        return f"{path.name}, sha256 {weights.sha256_of(path)[:16]}… as expected, in {path.parent}"
+        path = weights.verify(self.settings.weights_path)  # raises unless the sha256 matches
+        return f"{path.name}, sha256 {DEFAULT_MODEL.weights_sha256[:16]}… as expected, in {path.parent}"
 
     def check_embedder(self) -> str:
         from kiosk.core import litert
@@ -249,7 +273,7 @@ def run_check(name: str, check: Callable[[], str]) -> CheckResult:
     start = time.perf_counter()
     try:
         detail, ok = check(), True
-    except CheckSkipped as exc:
+    except (CheckFailed, CheckSkipped) as exc:
         detail, ok = str(exc), False
     except Exception as exc:  # a self-test reports every failure and goes on
         log.debug("self-test check %r failed", name, exc_info=True)

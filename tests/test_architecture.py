@@ -32,6 +32,12 @@ def test_ui_never_imports_tensorflow_or_mtcnn(path):
     assert not {m for m in imported_modules(path) if m.split(".")[0] in ("tensorflow", "keras", "mtcnn")}
 
 
+@pytest.mark.parametrize("path", sorted((REPO / "kiosk").glob("*.py")), ids=lambda p: p.name)
+def test_only_the_ui_package_imports_qt(path):
+    """The CLI, the self-test and the course functions reach Qt only through kiosk.ui."""
+    assert not {m for m in imported_modules(path) if m.split(".")[0] == "PySide6"}
+
+
 def test_import_kiosk_is_instant_and_light():
     code = ("import sys, time; t = time.perf_counter(); import kiosk, kiosk.cli, kiosk.core.pipeline, "
             "kiosk.core.store, kiosk.core.matching; print(time.perf_counter() - t); "

@@ -6,9 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.core import camera as cam
-from kiosk.core.camera import (CameraEndedError, CaptureLoop, ImageFolderCamera, LatestFrame,
-                               OpenCvCamera, RateMeter, ScriptedCamera, open_source)
+from kiosk.core import camera as cam, capture
+from kiosk.core.camera import (CameraEndedError, ImageFolderCamera, LatestFrame, OpenCvCamera,
+                               RateMeter, ScriptedCamera, open_source)
+from kiosk.core.capture import CaptureLoop
 from kiosk.core.errors import CameraError
 from tests.ui_helpers import FAST_BACKOFF
 
@@ -151,10 +152,10 @@ def test_capture_loop_fills_the_holder_at_the_source_pace():
     loop = CaptureLoop(lambda: ScriptedCamera(frames(3), fps=50), holder).start()
     try:
         assert wait_for(lambda: loop.status().ok and holder.latest()[0] > 20)
-        assert 30 < loop.status().fps < 70
+        assert 20 < loop.status().fps < 80  # paced near 50 fps, with slack for a busy CI
     finally:
         loop.stop()
-    assert not loop.is_running() and loop.status().state == cam.STOPPED
+    assert not loop.is_running() and loop.status().state == capture.STOPPED
 
 
 def test_capture_loop_reconnects_after_a_drop_out():
@@ -164,7 +165,7 @@ def test_capture_loop_reconnects_after_a_drop_out():
     try:
         assert wait_for(lambda: loop.status().ok)
         camera.unplug()
-        assert wait_for(lambda: loop.status().state == cam.RECONNECTING)
+        assert wait_for(lambda: loop.status().state == capture.RECONNECTING)
         status = loop.status()
         assert status.ever_live and "dropped out" in status.message
         camera.plug()
@@ -185,7 +186,7 @@ def test_capture_loop_with_no_camera_keeps_trying_and_stops_at_once():
     try:
         assert wait_for(lambda: len(attempts) >= 3)
         status = loop.status()
-        assert status.state == cam.RECONNECTING and not status.ever_live
+        assert status.state == capture.RECONNECTING and not status.ever_live
         assert status.retry_at is not None
     finally:
         t0 = time.monotonic()
@@ -196,7 +197,7 @@ def test_capture_loop_with_no_camera_keeps_trying_and_stops_at_once():
 def test_capture_loop_ends_with_a_non_looping_source():
     loop = CaptureLoop(lambda: ScriptedCamera(frames(2), fps=100, loop=False),
                        LatestFrame()).start()
-    assert wait_for(lambda: loop.status().state == cam.ENDED)
+    assert wait_for(lambda: loop.status().state == capture.ENDED)
     assert wait_for(lambda: not loop.is_running())
     loop.stop()
 

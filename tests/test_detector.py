@@ -11,7 +11,7 @@ import pytest
 from kiosk.core.detector import PNET_WINDOW_PX, MtcnnDetector, pyramid_scales, work_scale
 from kiosk.core.types import LANDMARK_NAMES, Face
 
-cv2 = pytest.importorskip("cv2")
+import cv2
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 SEED_DIR = TESTDATA / "seed-faces"
@@ -19,8 +19,7 @@ SEED_PHOTOS = sorted(SEED_DIR.glob("*.jpg")) + sorted(SEED_DIR.glob("*.png"))
 GORE = TESTDATA / "lfw-view1" / "Al_Gore" / "Al_Gore_0001.jpg"
 CANVAS_HW = (480, 640)
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not GORE.exists(), reason="shared test photos not found")]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("testdata")]
 
 
 def read_rgb(path: Path) -> np.ndarray:

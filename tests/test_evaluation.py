@@ -11,7 +11,7 @@ from kiosk.core import evaluation as ev
 from kiosk.core.errors import KioskError
 
 LFW_VIEW1 = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "lfw-view1"
-needs_lfw = pytest.mark.skipif(not LFW_VIEW1.is_dir(), reason="LFW View 1 test data missing")
+needs_lfw = pytest.mark.usefixtures("testdata")  # fails (never skips) when ../shared is missing
 
 # A known confusion case. Sorted: .1P .2P .3P .4N .5N .6P .7N .8N
 CONFUSED_D = np.array([0.1, 0.2, 0.3, 0.6, 0.4, 0.5, 0.7, 0.8])

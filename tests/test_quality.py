@@ -81,6 +81,36 @@ def test_recognize_task_identifies_every_face(engine):
     assert result.verify_match is None and result.enrol is None
 
 
+def test_live_analysis_is_the_engines_analysis_with_the_task_thresholds(engine, monkeypatch):
+    gallery = gallery_of(engine, alice="red")
+    frame_rgb = rgb(card_frame(RED))
+    calls = []
+    analyse = engine.analyse
+    monkeypatch.setattr(engine, "analyse", lambda *args: calls.append(args) or analyse(*args))
+    task = live.Task(identify_threshold=0.5)
+    result = live.analyse_live(engine, frame_rgb, gallery, task)
+    assert len(calls) == 1 and calls[0][1] is gallery and calls[0][2] == 0.5
+    assert result.analysis.faces[0].match.threshold == 0.5
+    a = result.analysis
+    assert a.detect_ms >= 0 and a.embed_ms >= 0 and result.total_ms >= a.detect_ms + a.embed_ms
+
+
+def test_live_analysis_before_the_gallery_is_loaded(engine):
+    for task in (live.Task(), live.Task(live.VERIFY, 1), live.Task(live.ENROL)):
+        result = live.analyse_live(engine, rgb(card_frame(RED)), None, task)
+        assert [f.match for f in result.analysis.faces] == [None]
+        assert result.verify_match is None
+    assert result.enrol.duplicate is None and result.enrol.quality.ok
+
+
+def test_task_thresholds_default_to_the_models_calibrated_ones():
+    from kiosk.core.models import DEFAULT_MODEL
+
+    task = live.Task()
+    assert task.identify_threshold == DEFAULT_MODEL.identify_threshold
+    assert task.verify_threshold == DEFAULT_MODEL.verify_threshold
+
+
 def test_verify_task_checks_the_largest_face_against_the_claim(engine):
     gallery = gallery_of(engine, alice="red", bob="blue")
     frame_rgb = rgb(card_frame(("red", (40, 40, 200, 220)), ("blue", (400, 60, 100, 120))))

@@ -9,12 +9,11 @@ import pytest  # noqa: E402
 from kiosk.core import decisions as d  # noqa: E402
 from kiosk.core.imageio import read_image_rgb  # noqa: E402
 from kiosk.ui import enrol_dialog  # noqa: E402
-from kiosk.ui.enrol_dialog import EnrolDialog  # noqa: E402
 from kiosk.ui.main_window import STARTING_TEXT  # noqa: E402
 from kiosk.ui.worker import real_engine  # noqa: E402
-from tests.conftest import STAFF  # noqa: E402
-from tests.ui_helpers import (EMPTY, LFW, SEED, Kiosk, kiosk_threads, photo_frame,  # noqa: E402
-                              python_threads, seed_path)
+from tests.conftest import LFW, SEED, STAFF, seed_photo  # noqa: E402
+from tests.ui_helpers import (EMPTY, Kiosk, banner_text, kiosk_threads, kiosks,  # noqa: E402
+                              open_enrol, photo_frame, python_threads)
 
 pytestmark = pytest.mark.slow
 NEWCOMER = "Alec_Baldwin"  # an LFW person, not one of the 12
@@ -23,28 +22,17 @@ NEWCOMER = "Alec_Baldwin"  # an LFW person, not one of the 12
 @pytest.fixture(scope="module")
 def staff_templates(engine):
     """(name, embedding) of the 12 seed photos, computed once."""
-    return [(name, engine.encode_one(read_image_rgb(seed_path(name)), name)[1])
+    return [(name, engine.encode_one(read_image_rgb(seed_photo(name)), name)[1])
             for name in STAFF]
 
 
 @pytest.fixture
 def kiosk(qtbot, tmp_path, engine, staff_templates):
-    made = []
-
     def enrol_staff(store):
         for name, embedding in staff_templates:
             store.enroll(name, [embedding], model_id=engine.model_id, employee_id=f"E-{name}")
 
-    def make(*frames, **options):
-        options.setdefault("engine_factory", lambda _settings: engine)
-        k = Kiosk(qtbot, tmp_path, frames, people={}, enrol=enrol_staff, **options)
-        made.append(k)
-        return k
-
-    yield make
-    for k in made:
-        k.close()
-        assert not k.controller.threads_running()
+    yield from kiosks(qtbot, tmp_path, enrol=enrol_staff, engine_factory=lambda _s: engine)
 
 
 def camera_shot(i: int):
@@ -56,10 +44,11 @@ def lfw(i: int):
 
 
 def test_younes_is_welcomed_in_recognize_mode(kiosk, qtbot):
-    k = kiosk(photo_frame(seed_path("younes")))
+    k = kiosk(photo_frame(seed_photo("younes")))
     decision = k.wait_decision(timeout_ms=30000)
     assert decision.kind == d.WELCOME and decision.message == "Welcome, younes"
     assert k.window.panel.title.text() == "Welcome, younes"
+    assert banner_text(k.window).count("Welcome, younes") == 1  # the headline, once
     event = k.store.events()[0]
     assert event.accepted and event.identity == "younes" and event.mode == "recognize"
     qtbot.waitUntil(lambda: k.window.live_view.fps() > 10, timeout=5000)  # preview stays smooth
@@ -92,9 +81,7 @@ def test_enrol_a_newcomer_then_the_next_frames_recognise_them(kiosk, qtbot, monk
     monkeypatch.setattr(enrol_dialog, "AUTO_INTERVAL_S", 0.1)
     k = kiosk(*([lfw(2)] * 8 + [lfw(4)] * 8), fps=15)
     k.wait_ready(30000)
-    dialog = EnrolDialog(k.controller, k.store, None, k.window)
-    qtbot.addWidget(dialog)
-    dialog.show()
+    dialog = open_enrol(k, qtbot)
     qtbot.waitUntil(lambda: len(dialog.shots) == enrol_dialog.TARGET_SHOTS, timeout=30000)
     assert all(s.duplicate is None for s in dialog.shots)  # not one of the 12
     dialog.name_edit.setText("Alec")
@@ -115,7 +102,7 @@ def test_models_are_built_on_the_worker_while_the_window_is_up(kiosk):
 
 def test_camera_drop_out_and_recovery_then_clean_close(qtbot, tmp_path, engine):
     baseline = python_threads()
-    k = Kiosk(qtbot, tmp_path, [photo_frame(seed_path("kian"))],
+    k = Kiosk(qtbot, tmp_path, [photo_frame(seed_photo("kian"))],
               engine_factory=lambda _s: engine)
     k.wait_ready(30000)
     qtbot.waitUntil(lambda: k.controller.camera_status().ok, timeout=5000)

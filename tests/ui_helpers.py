@@ -1,9 +1,11 @@
-"""Helpers for the screen's tests: settings in a temp dir, scripted frames, a PIN stand-in."""
+"""Helpers for the screen's tests: settings in a temp dir, scripted frames, a PIN stand-in,
+a started kiosk window (`Kiosk`) and the fixture body that makes and closes them (`kiosks`)."""
 from __future__ import annotations
 
 import os
 import threading
 from pathlib import Path
+from typing import Iterator
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -12,9 +14,8 @@ import numpy as np  # noqa: E402
 from kiosk.core import fakes  # noqa: E402
 from kiosk.core.settings import load  # noqa: E402
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "seed-faces"
-LFW = SEED.parent / "lfw-view1"
 FAST_BACKOFF = (0.05, 0.2)
+CARD_PEOPLE = {"Alice": "red", "Bob": "blue"}  # colour-card staff of the fast screen tests
 
 
 def make_settings(tmp_path, **overrides):
@@ -32,10 +33,6 @@ RED = ("red", (250, 130, 150, 180))
 BLUE = ("blue", (250, 130, 150, 180))
 GREEN = ("green", (250, 130, 150, 180))
 EMPTY = card_frame()
-
-
-def seed_path(name: str) -> Path:
-    return SEED / (f"{name}.png" if name == "danielle" else f"{name}.jpg")
 
 
 def photo_frame(path: Path, scale: float = 3.0, size=(640, 480)) -> np.ndarray:
@@ -70,6 +67,11 @@ class FakePin:
 
     def inform(self, text: str) -> None:
         self.told.append(text)
+
+
+def banner_text(window) -> str:
+    """Everything the decision panel shows: its headline lines, then the detail line."""
+    return f"{window.panel.title.text()}\n{window.panel.detail.text()}"
 
 
 def python_threads() -> set[str]:
@@ -133,3 +135,33 @@ class Kiosk:
     def close(self) -> None:
         self.window.force_close()
         self.store.close()
+
+
+def kiosks(qtbot, tmp_path, **defaults) -> Iterator:
+    """The body of a `kiosk` fixture: yields `make(*frames, **options) -> Kiosk` (options
+    override `defaults`), then closes every kiosk made and checks that its threads stopped."""
+    made = []
+
+    def make(*frames_bgr, **options):
+        k = Kiosk(qtbot, tmp_path, frames_bgr or (EMPTY,), **{**defaults, **options})
+        made.append(k)
+        return k
+
+    yield make
+    for k in made:
+        k.close()
+        assert not k.controller.threads_running()
+
+
+def open_enrol(k: Kiosk, qtbot, person=None):
+    """An enrolment dialog over `k`, shown without exec(); its questions are answered with
+    `dialog.answer` (and recorded in `dialog.asked`), its messages recorded in `dialog.told`."""
+    from kiosk.ui.enrol_dialog import EnrolDialog
+
+    dialog = EnrolDialog(k.controller, k.store, person, k.window)
+    qtbot.addWidget(dialog)
+    dialog.asked, dialog.answer, dialog.told = [], True, []
+    dialog.confirm = lambda text: dialog.asked.append(text) or dialog.answer
+    dialog.inform = dialog.told.append
+    dialog.show()
+    return dialog

@@ -5,6 +5,8 @@ analyses them converts to RGB once. The capture thread overwrites a one-slot hol
 (`LatestFrame`): readers always get the newest frame and older ones are dropped on purpose,
 never queued, so a slow reader never slows the camera down.
 
+The thread that reads a source into the holder is `kiosk.core.capture.CaptureLoop`.
+
 Camera source strings (`open_source`): "0" (a camera index), the path of a video file, the
 path of a folder of images (a looping slideshow, the demo mode) or of a single image.
 """
@@ -14,7 +16,6 @@ import collections
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
@@ -129,7 +130,7 @@ class OpenCvCamera:
     def open(self) -> None:
         import cv2
 
-        cap = cv2.VideoCapture(self.spec)
+        cap = _quiet_video_capture(self.spec)
         if not cap.isOpened():
             cap.release()
             what = f"video file {self.spec}" if self.is_file else f"camera {self.spec}"
@@ -164,6 +165,20 @@ class OpenCvCamera:
         if self._cap is not None:
             self._cap.release()
             self._cap = None
+
+
+def _quiet_video_capture(spec: int | str):
+    """cv2.VideoCapture without OpenCV's own error lines: the capture loop retries a missing
+    camera every few seconds and reports it once, calmly, through `logging`."""
+    import cv2
+
+    cv_logging = cv2.utils.logging
+    previous = cv_logging.getLogLevel()
+    cv_logging.setLogLevel(cv_logging.LOG_LEVEL_SILENT)
+    try:
+        return cv2.VideoCapture(spec)
+    finally:
+        cv_logging.setLogLevel(previous)
 
 
 class ImageFolderCamera:
@@ -298,145 +313,3 @@ def open_source(spec: str) -> CameraSource:
     if path.is_file():
         return OpenCvCamera(str(path))
     raise CameraError(f"No camera, video file or image folder called {spec!r}")
-
-
-# --- the capture loop ---------------------------------------------------------------------
-CONNECTING, LIVE, RECONNECTING, ENDED, STOPPED = (
-    "connecting", "live", "reconnecting", "ended", "stopped")
-
-
-@dataclass(frozen=True)
-class CameraStatus:
-    state: str  # one of CONNECTING, LIVE, RECONNECTING, ENDED, STOPPED
-    description: str
-    fps: float
-    message: str = ""  # what went wrong, for the banner; "" when live
-    retry_at: float | None = None  # time.monotonic() of the next attempt while reconnecting
-    ever_live: bool = False  # False while no frame ever came (no camera at all)
-
-    @property
-    def ok(self) -> bool:
-        return self.state == LIVE
-
-
-class CaptureLoop:
-    """A thread that reads a source into a LatestFrame and reconnects with backoff.
-
-    `source` is a camera string or a factory returning a CameraSource (a ScriptedCamera in
-    tests). Stop with `stop()`: it sets an event and joins the thread.
-    """
-
-    def __init__(self, source: str | Callable[[], CameraSource], frames: LatestFrame,
-                 backoff_s: tuple[float, float] = (0.5, 8.0)):
-        self._factory = source if callable(source) else (lambda: open_source(source))
-        self.spec = source if isinstance(source, str) else getattr(source, "__name__", "custom")
-        self.frames = frames
-        self.backoff_s = backoff_s
-        self.meter = RateMeter()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._status = CameraStatus(CONNECTING, str(self.spec), 0.0)
-        self._ever_live = False
-        self._live_since = 0.0
-        self._thread = threading.Thread(target=self._run, name="kiosk-capture", daemon=True)
-
-    def start(self) -> "CaptureLoop":
-        self._thread.start()
-        return self
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout_s)
-        if self._thread.is_alive():
-            log.warning("capture thread still blocked in the camera driver after %.1f s", timeout_s)
-
-    def is_running(self) -> bool:
-        return self._thread.is_alive()
-
-    def status(self) -> CameraStatus:
-        with self._lock:
-            status = self._status
-        fps = self.meter.rate() if status.state == LIVE else 0.0
-        return CameraStatus(status.state, status.description, fps, status.message,
-                            status.retry_at, self._ever_live)
-
-    def _set(self, state: str, description: str, message: str = "",
-             retry_at: float | None = None) -> None:
-        with self._lock:
-            self._status = CameraStatus(state, description, 0.0, message, retry_at)
-
-    def _run(self) -> None:
-        delay_s = self.backoff_s[0]
-        while not self._stop.is_set():
-            source = self._open()
-            if source is not None:
-                ended = self._pump(source)
-                if ended or self._stop.is_set():
-                    break
-                delay_s = self.backoff_s[0] if self._was_live_for(1.0) else delay_s
-            self._wait_before_retry(delay_s)
-            delay_s = min(delay_s * 2, self.backoff_s[1])
-        if self._stop.is_set():
-            self._set(STOPPED, self._status.description)
-
-    def _open(self) -> CameraSource | None:
-        try:
-            source = self._factory()
-            self._set(CONNECTING, source.description)
-            source.open()
-            return source
-        except CameraError as exc:
-            self._note_failure(str(exc))
-        except Exception as exc:  # a driver error must not kill the loop
-            log.exception("opening the camera failed")
-            self._note_failure(f"Camera error: {exc}")
-        return None
-
-    def _pump(self, source: CameraSource) -> bool:
-        """Read until the source fails or stop is asked; True when it ended for good."""
-        self._set(LIVE, source.description)
-        self._live_since = time.monotonic()
-        next_at = time.monotonic()
-        try:
-            while not self._stop.is_set():
-                self.frames.put(source.read())
-                self.meter.tick()
-                self._ever_live = True
-                next_at = self._pace(source.pace_fps, next_at)
-        except CameraEndedError as exc:
-            self._set(ENDED, source.description, str(exc))
-            return True
-        except CameraError as exc:
-            self._note_failure(str(exc), source.description)
-        except Exception as exc:
-            log.exception("reading the camera failed")
-            self._note_failure(f"Camera error: {exc}", source.description)
-        finally:
-            source.close()
-        return False
-
-    def _pace(self, fps: float | None, next_at: float) -> float:
-        if not fps:
-            return time.monotonic()
-        next_at += 1.0 / fps
-        delay_s = next_at - time.monotonic()
-        if delay_s > 0:
-            self._stop.wait(delay_s)
-            return next_at
-        return time.monotonic()  # running late: do not try to catch up with a burst
-
-    def _was_live_for(self, seconds: float) -> bool:
-        return time.monotonic() - self._live_since >= seconds
-
-    def _note_failure(self, message: str, description: str | None = None) -> None:
-        log.info("camera: %s", message)
-        self.meter.reset()
-        self._set(RECONNECTING, description or self._status.description, message)
-
-    def _wait_before_retry(self, delay_s: float) -> None:
-        with self._lock:
-            s = self._status
-            self._status = CameraStatus(s.state, s.description, 0.0, s.message,
-                                        time.monotonic() + delay_s)
-        self._stop.wait(delay_s)

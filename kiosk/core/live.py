@@ -2,7 +2,7 @@
 
 No Qt here: the screen's worker thread calls `analyse_live` for each newest frame and
 emits the immutable `LiveResult`. Images are RGB uint8 (H, W, 3), converted from the
-camera's BGR exactly once by `to_rgb` (imageio.bgr_to_rgb).
+camera's BGR exactly once, by the caller (imageio.bgr_to_rgb).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kiosk.core import quality
-from kiosk.core.imageio import bgr_to_rgb as to_rgb  # the one BGR -> RGB conversion
+from kiosk.core.models import DEFAULT_MODEL
 from kiosk.core.types import Face, Match
 
 if TYPE_CHECKING:
@@ -30,8 +30,8 @@ class Task:
 
     kind: str = RECOGNIZE
     person_id: int | None = None  # the claimed person (VERIFY), or who is enrolled (ENROL)
-    identify_threshold: float = 1.0  # L2 distance
-    verify_threshold: float = 1.1  # L2 distance
+    identify_threshold: float = DEFAULT_MODEL.identify_threshold  # L2 distance
+    verify_threshold: float = DEFAULT_MODEL.verify_threshold  # L2 distance
 
 
 @dataclass(frozen=True)
@@ -64,48 +64,60 @@ def largest(faces) -> int | None:
     return max(range(len(faces)), key=lambda i: faces[i].box_xywh[2] * faces[i].box_xywh[3])
 
 
-def analyse_live(engine: "Engine", frame_rgb: np.ndarray, gallery: "Gallery", task: Task,
+def analyse_live(engine: "Engine", frame_rgb: np.ndarray, gallery: "Gallery | None", task: Task,
                  seq: int = 0) -> LiveResult:
-    """Detect and embed every face, identify them, then do the task's extra work."""
-    from kiosk.core.pipeline import FaceResult, FrameAnalysis
+    """Every face with its nearest enrolled person (`Engine.analyse`), then the task's extras.
 
+    `gallery` None (not loaded yet) counts as empty: every match is then None.
+    """
     t0 = time.perf_counter()
-    faces = engine.detect(frame_rgb)
-    t1 = time.perf_counter()
-    embeddings = engine.embed(frame_rgb, faces)
-    has_gallery = gallery is not None and len(gallery) > 0
-    matches = (gallery.identify(embeddings, task.identify_threshold) if has_gallery and faces
-               else [None] * len(faces))
-    t2 = time.perf_counter()
-    analysis = FrameAnalysis(tuple(FaceResult(f, m) for f, m in zip(faces, matches)),
-                             (t1 - t0) * 1000, (t2 - t1) * 1000)
-    extra = _task_extra(frame_rgb, faces, embeddings, matches, gallery, task)
+    analysis = engine.analyse(frame_rgb, gallery if gallery is not None else _no_gallery(),
+                              task.identify_threshold)
+    extra = _task_extra(frame_rgb, analysis, gallery, task)
     return LiveResult(seq, frame_rgb.shape[:2], task, analysis,
                       total_ms=(time.perf_counter() - t0) * 1000, **extra)
 
 
-def _task_extra(frame_rgb, faces, embeddings, matches, gallery, task: Task) -> dict:
+def _no_gallery() -> "Gallery":
+    from kiosk.core.matching import Gallery
+
+    return Gallery.from_arrays(np.zeros((0, 0), np.float32), [], [], {})
+
+
+# The face a task needs (the largest for VERIFY, the only one for ENROL) reuses the embedding
+# Engine.analyse already computed: one embedding per face per frame, never two.
+def _task_extra(frame_rgb: np.ndarray, analysis: "FrameAnalysis",
+                gallery: "Gallery | None", task: Task) -> dict:
+    faces = [result.face for result in analysis.faces]
     if task.kind == VERIFY and task.person_id is not None:
         i = largest(faces)
         if i is None or gallery is None or not len(gallery):
             return {}
-        return {"verify_match": gallery.verify(embeddings[i], task.person_id,
-                                               task.verify_threshold)}
+        embedding = analysis.faces[i].embedding
+        return {"verify_match": gallery.verify(embedding, task.person_id, task.verify_threshold)}
     if task.kind == ENROL:
-        return {"enrol": enrol_candidate(frame_rgb, faces, embeddings, matches, task)}
+        return {"enrol": _live_enrol_candidate(frame_rgb, analysis, task)}
     return {}
 
 
-def enrol_candidate(frame_rgb: np.ndarray, faces, embeddings, matches,
-                    task: Task) -> EnrolCandidate:
+def _live_enrol_candidate(frame_rgb: np.ndarray, analysis: "FrameAnalysis",
+                          task: Task) -> EnrolCandidate:
+    faces = [result.face for result in analysis.faces]
     report = quality.assess(frame_rgb, faces)
     if len(faces) != 1:
         return EnrolCandidate(report)
-    match = matches[0]
+    only = analysis.faces[0]
+    return enrol_candidate(frame_rgb, only.face, only.embedding, only.match, task, report)
+
+
+def enrol_candidate(image_rgb: np.ndarray, face: Face, embedding: np.ndarray,
+                    match: Match | None, task: Task,
+                    report: quality.QualityReport | None = None) -> EnrolCandidate:
+    """A shot of one face; `duplicate` is its match when that is an *other* enrolled person."""
+    report = report if report is not None else quality.assess(image_rgb, [face])
     duplicate = (match if match is not None and match.accepted
                  and match.person_id != task.person_id else None)
-    return EnrolCandidate(report, faces[0], embeddings[0], thumbnail(frame_rgb, faces[0]),
-                          duplicate)
+    return EnrolCandidate(report, face, embedding, thumbnail(image_rgb, face), duplicate)
 
 
 def thumbnail(image_rgb: np.ndarray, face: Face, size_px: int = THUMB_PX) -> np.ndarray:
@@ -138,8 +150,7 @@ def encode_files(engine: "Engine", paths, gallery: "Gallery | None" = None,
         except KioskError as exc:
             errors.append(str(exc))
             continue
-        matches = (gallery.identify(embedding[None, :], task.identify_threshold)
-                   if gallery is not None and len(gallery) else [None])
-        shots.append((str(path), enrol_candidate(image_rgb, [face], embedding[None, :],
-                                                 matches, task)))
+        match = (gallery.identify(embedding[None, :], task.identify_threshold)[0]
+                 if gallery is not None and len(gallery) else None)
+        shots.append((str(path), enrol_candidate(image_rgb, face, embedding, match, task)))
     return shots, errors

@@ -67,9 +67,13 @@ class Gallery:
         if not len(self):
             return [Match(None, None, None, None, float("inf"), threshold, False) for _ in probes]
         self._check_dim(probes)
-        distances = l2_distances(probes, self.embeddings)
-        nearest = distances.argmin(axis=1)
-        return [self._match(int(i), distances[row, i], threshold) for row, i in enumerate(nearest)]
+        # For unit vectors the nearest template is the most similar one: one matrix product
+        # and an argmax, with the square root taken only for the winners.
+        similarity = probes @ self.embeddings.T
+        nearest = similarity.argmax(axis=1)
+        best = similarity[np.arange(len(probes)), nearest]
+        distances = np.sqrt(np.clip(2.0 - 2.0 * best, 0.0, 4.0))
+        return [self._match(int(i), float(d), threshold) for i, d in zip(nearest, distances)]
 
     def verify(self, probe: np.ndarray, person_id: int, threshold: float) -> Match:
         """1:1 against the claimed person's own templates only (nearest of them)."""

@@ -1,17 +1,29 @@
 """Where the program reads and writes outside the repository.
 
-Only two places, both per user and both overridable:
+Only two places, both overridable (a flag, then a ``KIOSK_*`` variable, then the default):
 
 * data (the SQLite store, settings.toml): ``KIOSK_DATA_DIR`` or platformdirs' user data dir;
-* cache (the FaceNet weights and their LiteRT export): ``KIOSK_WEIGHTS_DIR`` or platformdirs'
-  user cache dir + ``/weights``.
+  an installed (frozen) build on Windows uses the per-machine ``%ProgramData%\\facenet-kiosk``
+  instead, which the installer creates writable for every user: a front-desk PC has one store
+  whoever is logged in;
+* weights (FaceNet and its LiteRT export): ``KIOSK_WEIGHTS_DIR``, else in a frozen build the
+  ``weights`` folder inside the bundle (read-only, shipped by the installer, no network
+  needed), else platformdirs' user cache dir + ``/weights``.
 """
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "facenet-kiosk"
+
+
+def bundle_dir() -> Path | None:
+    """The folder of a frozen (PyInstaller) build's files, None when running from source."""
+    if not getattr(sys, "frozen", False):
+        return None
+    return Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent))
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:
@@ -21,6 +33,8 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
         return Path(os.environ["KIOSK_DATA_DIR"]).expanduser()
     import platformdirs
 
+    if sys.platform == "win32" and bundle_dir() is not None:
+        return Path(platformdirs.site_data_dir(APP_NAME, appauthor=False))
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
@@ -29,6 +43,9 @@ def weights_dir(override: str | os.PathLike | None = None) -> Path:
         return Path(override).expanduser()
     if os.environ.get("KIOSK_WEIGHTS_DIR"):
         return Path(os.environ["KIOSK_WEIGHTS_DIR"]).expanduser()
+    bundle = bundle_dir()
+    if bundle is not None and (bundle / "weights").is_dir():
+        return bundle / "weights"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "weights"

@@ -43,6 +43,7 @@ class Embedder(Protocol):
 class FaceResult:
     face: Face
     match: Match | None  # None when the gallery is empty
+    embedding: np.ndarray | None = None  # (dim,) unit vector, kept so callers never re-embed
 
 
 @dataclass(frozen=True)
@@ -117,5 +118,5 @@ class Engine:
         embeddings = self.embed(image_rgb, faces)
         matches = gallery.identify(embeddings, threshold) if len(gallery) else [None] * len(faces)
         t2 = time.perf_counter()
-        results = tuple(FaceResult(f, m) for f, m in zip(faces, matches))
+        results = tuple(FaceResult(f, m, e) for f, m, e in zip(faces, matches, embeddings))
         return FrameAnalysis(results, (t1 - t0) * 1000, (t2 - t1) * 1000)

@@ -1,15 +1,11 @@
 """Launch the front-desk screen: `run_gui(settings, camera=..., mode=..., fullscreen=...)`.
 
-    python -m kiosk.ui.app [--camera 0|VIDEO|FOLDER] [--mode verify] [--fullscreen]
-                           [--demo] [--smoke | --quit-after-ms N]
-
-`--demo` needs neither a webcam nor the face model: colour cards play the people (see
-kiosk.core.fakes). `--smoke` opens the window offscreen-friendly and closes it after 3 s.
+The command line is `kiosk gui` (kiosk.cli); `python main.py` is the same. `demo=True` needs
+neither a webcam nor the face model: colour cards play the people (see kiosk.core.fakes).
 SIGINT (Ctrl-C) and SIGTERM close the window cleanly: every thread is stopped and joined.
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import signal
 import sys
@@ -27,8 +23,6 @@ from kiosk.ui.main_window import MainWindow
 from kiosk.ui.worker import real_engine
 
 log = logging.getLogger(__name__)
-
-SMOKE_MS = 3000
 
 
 class SignalWatcher(QObject):
@@ -128,25 +122,3 @@ def _fail(message: str, quiet: bool) -> int:
     if not quiet:
         QMessageBox.critical(None, "Front desk", f"The kiosk cannot start:\n{message}")
     return 2
-
-
-def main(argv: list[str] | None = None) -> int:
-    from kiosk.core.settings import load
-
-    parser = argparse.ArgumentParser(prog="python -m kiosk.ui.app", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--camera")
-    parser.add_argument("--mode", choices=("recognize", "verify"))
-    parser.add_argument("--fullscreen", action="store_true")
-    parser.add_argument("--demo", action="store_true")
-    parser.add_argument("--smoke", action="store_true", help=f"close after {SMOKE_MS} ms")
-    parser.add_argument("--quit-after-ms", type=int)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    quit_after = SMOKE_MS if args.smoke else args.quit_after_ms
-    return run_gui(load(), camera=args.camera, mode=args.mode, fullscreen=args.fullscreen,
-                   quit_after_ms=quit_after, demo=args.demo)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

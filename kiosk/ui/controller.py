@@ -14,12 +14,13 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from kiosk.core import decisions, settings as settings_mod
-from kiosk.core.camera import CameraStatus, CaptureLoop, LatestFrame
+from kiosk.core.camera import LatestFrame
+from kiosk.core.capture import CameraStatus, CaptureLoop
 from kiosk.core.decisions import Decision, RecognizeTracker, VerifySession
 from kiosk.core.errors import KioskError, UnknownPersonError
 from kiosk.core.live import ENROL, RECOGNIZE, VERIFY, LiveResult, Task
 from kiosk.ui.worker import AnalysisWorker, JobHandle, real_engine
-from kiosk.ui.qt_compat import MainThreadGc, emit
+from kiosk.ui.qt_compat import MainThreadGc
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ class KioskController(QObject):
         self._end_session()
         self.worker.set_task(self._idle_task())
         if "mode" in changed:
-            emit(self.modeChanged, new.mode)
+            self.modeChanged.emit(new.mode)
 
     def claim(self, text: str) -> Decision | None:
         """A typed or scanned employee id / name (verify mode). Returns an immediate decision."""
@@ -154,7 +155,7 @@ class KioskController(QObject):
             return self._announce(decisions.no_templates(text, person))
         self.session = VerifySession.from_settings(text, person, self.settings, self._clock)
         self.worker.set_task(self._task(VERIFY, person.person_id))
-        emit(self.prompted, self.session.prompt)
+        self.prompted.emit(self.session.prompt)
         return None
 
     def begin_enrolment(self, person_id: int | None = None) -> None:
@@ -177,13 +178,13 @@ class KioskController(QObject):
     @Slot(str)
     def _on_ready(self, model_id: str) -> None:
         self.model = ModelState(READY, model_id)
-        emit(self.modelChanged, self.model)
+        self.modelChanged.emit(self.model)
 
     @Slot(object)
     def _on_error(self, exc: Exception) -> None:
         if self.model.state == STARTING:
             self.model = ModelState(FAILED, message=str(exc) or type(exc).__name__)
-            emit(self.modelChanged, self.model)
+            self.modelChanged.emit(self.model)
         else:
             log.warning("analysis: %s", exc)
 
@@ -191,10 +192,10 @@ class KioskController(QObject):
     def _on_result(self, result: LiveResult) -> None:
         faces = result.analysis.faces
         show_names = result.task.kind == RECOGNIZE
-        emit(self.marksChanged, Marks(result.seq, result.frame_shape,
+        self.marksChanged.emit(Marks(result.seq, result.frame_shape,
                                      decisions.marks_for(faces, show_names)))
         if result.task.kind == ENROL:
-            emit(self.enrolFrame, result)
+            self.enrolFrame.emit(result)
         elif result.task.kind == RECOGNIZE and self.settings.mode == RECOGNIZE:
             for decision in self.tracker.update(faces):
                 self._announce(decision)
@@ -208,7 +209,7 @@ class KioskController(QObject):
 
     @Slot()
     def _close_door(self) -> None:
-        emit(self.doorChanged, False)
+        self.doorChanged.emit(False)
 
     # --- helpers ------------------------------------------------------------------------
     def _task(self, kind: str, person_id: int | None = None) -> Task:
@@ -240,7 +241,7 @@ class KioskController(QObject):
     def _end_session(self) -> None:
         if self.session is not None:
             self.session = None
-            emit(self.prompted, "")
+            self.prompted.emit("")
 
     def _announce(self, decision: Decision) -> Decision:
         try:
@@ -249,8 +250,8 @@ class KioskController(QObject):
             log.error("could not write the access log: %s", exc)
         if decision.door_open_s > 0:
             self._door.start(int(decision.door_open_s * 1000))
-            emit(self.doorChanged, True)
-        emit(self.decided, decision)
+            self.doorChanged.emit(True)
+        self.decided.emit(decision)
         return decision
 
 

@@ -62,8 +62,10 @@ class LiveView(QWidget):
         return self.meter.rate()
 
     def set_placeholder(self, text: str) -> None:
-        self.placeholder = text
-        self.update()
+        """What to show while no frame has come yet."""
+        if text != self.placeholder:
+            self.placeholder = text
+            self.update()
 
     @Slot(object)
     def set_marks(self, marks) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QDialog, QMainWindow, QToolBar, QToolButton, QVBo
                                QWidget)
 
 from kiosk.core import decisions
+from kiosk.core.capture import CONNECTING, LIVE
 from kiosk.ui.admin import AdminGate
 from kiosk.ui.controller import FAILED, READY, KioskController, ModelState
 from kiosk.ui.enrol_dialog import EnrolDialog
@@ -25,6 +26,8 @@ from kiosk.ui.widgets import IDLE_TEXT, CameraBanner, ClaimEntry, DecisionPanel,
 log = logging.getLogger(__name__)
 
 STARTING_TEXT = "Starting… the face model is loading"
+NO_PICTURE = "No picture from the camera"
+PLACEHOLDERS = {CONNECTING: "Starting the camera…", LIVE: "Starting the camera…"}
 WINDOW_CSS = ("QMainWindow, #central { background: #12151b; }"
               " QToolBar { background: #1b1f27; border: none; }"
               " QToolButton { color: #dfe5ee; background: transparent; border: none;"
@@ -44,7 +47,7 @@ class MainWindow(QMainWindow):
         self._force = False
         self._enrolled: int | None = None
         self._door_open = False
-        self.run_dialog = lambda dialog: dialog.exec()  # tests drive dialogs themselves
+        self.run_dialog = _exec_and_delete  # tests replace it to drive dialogs themselves
         self.setWindowTitle("Front desk")
         self.setStyleSheet(WINDOW_CSS)
         self.resize(1024, 768)
@@ -120,6 +123,7 @@ class MainWindow(QMainWindow):
         c = self.controller
         camera = c.camera_status()
         self.banner.show_status(camera)
+        self.live_view.set_placeholder(PLACEHOLDERS.get(camera.state, NO_PICTURE))
         self.status_line.show_state(
             camera=camera, preview_fps=self.live_view.fps(), analysis_fps=c.analysis_fps(),
             analysis_ms=c.worker.last_ms, model=c.model.state, mode=c.mode,
@@ -158,8 +162,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_source_chosen(self, path: str) -> None:
-        if self.admin.unlock("Change the camera"):
-            self.controller.apply_settings(self.controller.settings.replace(camera=path))
+        if self.admin.unlock("Change the camera"):  # for this session only: not saved
+            self.controller.apply_settings(self.controller.settings.replace(camera=path),
+                                           persist=False)
 
     # --- admin actions (each PIN-gated) --------------------------------------------------
     def _gated(self, what: str) -> bool:
@@ -221,6 +226,7 @@ class MainWindow(QMainWindow):
             super().keyPressEvent(event)
 
     # --- closing ------------------------------------------------------------------------
+    @Slot()
     def force_close(self) -> None:
         """Close without the PIN (SIGTERM / Ctrl-C / self-test)."""
         self._force = True
@@ -242,3 +248,10 @@ class MainWindow(QMainWindow):
         self.live_view.stop()
         self.hide()  # the window goes at once even if the model is still loading
         self.controller.shutdown()
+
+
+def _exec_and_delete(dialog: QDialog) -> int:
+    """Run a modal dialog, then let Qt delete it (it is a child of the window otherwise)."""
+    code = dialog.exec()
+    dialog.deleteLater()
+    return code

@@ -1,76 +1,47 @@
-"""Work-arounds for PySide6 bugs (seen in 6.12.0): signal reference counts, GC threads.
+"""Small Qt helpers: a quiet `disconnect`, and the main-thread garbage-collection guard.
 
-`SignalInstance.emit()` and `.disconnect()` return a bool without a new reference: every call
-from Python steals one reference to `True` (or `False`). A kiosk emits a few signals per
-analysed frame, so within a minute the count reaches zero and CPython aborts with "Fatal
-Python error: bool_dealloc". `emit` and `disconnect` here give the reference back, but only
-when a probe at first use shows that the running PySide6 has the bug.
+PySide6 6.12.0 steals a reference to True/False on every `SignalInstance.emit()` and
+`.disconnect()` (CPython then aborts with "Fatal Python error: bool_dealloc"); pyproject.toml
+pins `pyside6-essentials<6.12` and tests/test_ui_admin.py fails on a version with that bug,
+so signals are emitted directly everywhere.
 """
 from __future__ import annotations
 
-import ctypes
-import sys
-import threading
+import warnings
 
-from PySide6.QtCore import QObject, Signal, Slot
-
-_inc_ref = ctypes.pythonapi.Py_IncRef
-_inc_ref.argtypes = [ctypes.py_object]
-_inc_ref.restype = None
-
-_probe_lock = threading.Lock()
-_steals: bool | None = None
-
-
-class _Probe(QObject):
-    ping = Signal()
-
-
-def _emit_steals_a_reference() -> bool:
-    global _steals
-    with _probe_lock:
-        if _steals is None:
-            probe = _Probe()
-            before = sys.getrefcount(True)
-            for _ in range(8):
-                probe.ping.emit()
-            _steals = sys.getrefcount(True) <= before - 8
-            if _steals:
-                for _ in range(8):
-                    _inc_ref(True)
-        return _steals
-
-
-def emit(signal, *args) -> None:
-    """`signal.emit(*args)`, safe from the bool reference leak (any thread)."""
-    result = signal.emit(*args)
-    if isinstance(result, bool) and _emit_steals_a_reference():
-        _inc_ref(result)
+from PySide6.QtCore import QObject, Slot
 
 
 def disconnect(signal, slot) -> bool:
-    """`signal.disconnect(slot)`; False (no warning) when it was not connected."""
-    import warnings
-
+    """`signal.disconnect(slot)`; False, without a warning, when it was not connected."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # "Failed to disconnect" is fine here
         try:
-            result = signal.disconnect(slot)
+            return bool(signal.disconnect(slot))
         except (RuntimeError, TypeError):
             return False
-    if isinstance(result, bool) and _emit_steals_a_reference():
-        _inc_ref(result)
-    return bool(result)
 
 
 class MainThreadGc(QObject):
     """Keeps Python's cyclic garbage collector on the GUI thread while worker threads run.
 
-    CPython collects cycles in whichever thread crosses the allocation threshold — often the
-    analysis or capture thread. A Qt wrapper collected there is handed back to the GUI thread
-    by shiboken, and PySide6 6.12 crashes doing so (a segfault in
-    BindingManager::runDeletionInMainThread). So automatic collection is switched off while
+    CPython collects cycles in whichever thread crosses the allocation threshold, often the
+    analysis or the capture thread. A Qt object whose wrapper dies in a cycle collected there
+    is deleted on that thread; a QObject with a running QTimer (a closed window, a dialog)
+    then leaves its timer registered with the GUI thread's event dispatcher, and the next
+    timer event is delivered to freed memory. So automatic collection is switched off while
     any guard is active, and a timer collects on the GUI thread instead.
+
+    Still needed with PySide6 6.11.3 (Python 3.11): with start/stop patched to no-ops,
+    tests/test_ui_{e2e,screen,admin}.py segfaulted in 5 runs out of 5 (test_ui_e2e.py alone:
+    1 in 9), each time after Qt's warning "QObject::~QObject: Timers cannot be stopped from
+    another thread"; gdb shows SIGSEGV in QCoreApplication::notifyInternal2 called from
+    QTimerInfoList::activateTimers on the GUI thread. With the guard: 3 clean runs out of 3
+    and not one such warning. (PySide6 6.12.0 crashed in
+    BindingManager::runDeletionInMainThread instead.) Two 170 s real-engine soaks without
+    the guard (one window, 8 enrolment dialogs, about 3,600 frames each) did not crash: once
+    the model is loaded, nearly every collection happens on the GUI thread anyway. But one Qt
+    object that dies in a cycle collected on another thread is enough.
     """
 
     _active = 0  # guards running now; collection is automatic again when it drops to 0

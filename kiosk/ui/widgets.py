@@ -1,6 +1,7 @@
 """Small widgets of the front-desk screen: decision panel, camera banner, claim entry, status."""
 from __future__ import annotations
 
+import math
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -8,8 +9,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEd
                                QPushButton, QVBoxLayout, QWidget)
 
 from kiosk.core import decisions
-from kiosk.core.camera import CONNECTING, ENDED, LIVE, CameraStatus
-from kiosk.ui.qt_compat import emit
+from kiosk.core.capture import CONNECTING, ENDED, LIVE, CameraStatus
 
 IDLE_TEXT = {decisions.RECOGNIZE: "Welcome! Please look at the camera",
              decisions.VERIFY: "Scan your badge or type your employee ID"}
@@ -71,7 +71,10 @@ class DecisionPanel(QFrame):
         """Show a decision; several within TOGETHER_S (several faces) share the panel."""
         now = time.monotonic()
         together = self.style_name in ("good", "bad", "info") and now - self._shown_at < TOGETHER_S
-        self._shown = (self._shown if together else []) + [decision]
+        # Someone announced again within TOGETHER_S (a short cooldown) replaces their own
+        # line: each headline is shown once.
+        earlier = [x for x in self._shown if x.message != decision.message] if together else []
+        self._shown = earlier + [decision]
         self._shown_at = now
         style = STYLE_BY_KIND.get(decision.kind, "info")
         if together and STYLE_BY_KIND.get(self._shown[0].kind) != style:
@@ -127,13 +130,13 @@ class CameraBanner(QFrame):
         path, _ = QFileDialog.getOpenFileName(self, "Play a video file", "",
                                               "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;All files (*)")
         if path:
-            emit(self.sourceChosen, path)
+            self.sourceChosen.emit(path)
 
     @Slot()
     def _choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Play a folder of photos")
         if path:
-            emit(self.sourceChosen, path)
+            self.sourceChosen.emit(path)
 
 
 def camera_text(status: CameraStatus, now: float) -> str:
@@ -142,11 +145,11 @@ def camera_text(status: CameraStatus, now: float) -> str:
         return ""
     if status.state == ENDED:
         return f"The {status.description} has ended."
-    retry = ""
-    if status.retry_at is not None:
-        retry = f" Trying again in {max(0, round(status.retry_at - now))} s…"
+    retry = " Trying again…"
+    if status.retry_at is not None and status.retry_at - now >= 1:
+        retry = f" Trying again in {math.ceil(status.retry_at - now)} s…"
     if not status.ever_live:
-        return f"No camera: {status.message}.{retry} You can also play a video or photos."
+        return f"{status.message}.{retry} Meanwhile you can play a video or a folder of photos."
     return f"The camera dropped out ({status.message}).{retry}"
 
 
@@ -161,7 +164,7 @@ class ClaimEntry(QWidget):
         self.edit.setStyleSheet("font-size: 24px; padding: 8px;")
         self.edit.setClearButtonEnabled(True)
         label = QLabel("Your ID:")
-        label.setStyleSheet("font-size: 22px;")
+        label.setStyleSheet("font-size: 22px; color: #e8ecf3;")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(label)
@@ -173,7 +176,7 @@ class ClaimEntry(QWidget):
         text = self.edit.text().strip()
         self.edit.clear()
         if text:
-            emit(self.claimed, text)
+            self.claimed.emit(text)
 
 
 class StatusLine(QLabel):

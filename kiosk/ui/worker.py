@@ -12,12 +12,12 @@ import queue
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from kiosk.core.camera import LatestFrame, RateMeter
 from kiosk.core.errors import KioskError
-from kiosk.core.live import Task, analyse_live, to_rgb
-from kiosk.ui.qt_compat import emit
+from kiosk.core.imageio import bgr_to_rgb
+from kiosk.core.live import Task, analyse_live
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,17 @@ class JobHandle(QObject):
 
     def run(self, engine, gallery) -> None:
         try:
-            emit(self.returned, self.fn(engine, gallery))
+            self.returned.emit(self.fn(engine, gallery))
         except Exception as exc:  # handed to the caller, who shows it
             if not isinstance(exc, KioskError):
                 log.exception("a job on the analysis thread failed")
-            emit(self.errored, exc)
+            self.errored.emit(exc)
         finally:
-            emit(self.finished)
+            self.finished.emit()
+
+    def fail(self, exc: Exception) -> None:
+        self.errored.emit(exc)
+        self.finished.emit()
 
 
 class AnalysisWorker(QThread):
@@ -83,6 +87,7 @@ class AnalysisWorker(QThread):
         self._lock = threading.Lock()
         self._task = Task()
         self._jobs: queue.Queue[JobHandle] = queue.Queue()
+        self._handles: set[JobHandle] = set()  # alive until their signals are delivered
         self.meter = RateMeter(window=10)
         self.last_ms = 0.0
 
@@ -101,9 +106,15 @@ class AnalysisWorker(QThread):
     def submit(self, fn: Job) -> JobHandle:
         """Run `fn(engine, gallery)` on this thread between two frames."""
         handle = JobHandle(fn)
+        # The caller may drop the handle at once. Were its last reference then released on
+        # the analysis thread, the QObject would be deleted there while its queued signals are
+        # still on their way to the GUI thread (a segfault when they go to a lambda); so it
+        # is kept here until its `finished` has reached the GUI thread.
+        self._handles.add(handle)
+        handle.finished.connect(self._release_handle)
         self._jobs.put(handle)
         if self.isFinished():  # nobody will run it any more; fail after the caller connects
-            QTimer.singleShot(0, lambda: self._fail_jobs(KioskError("the face model is not running")))
+            QTimer.singleShot(0, self._fail_late_jobs)
         return handle
 
     def stop(self) -> None:
@@ -116,17 +127,17 @@ class AnalysisWorker(QThread):
         if engine is None:
             self._fail_jobs(KioskError("the face model is not available"))
             return
-        emit(self.ready, engine.model_id)
+        self.ready.emit(engine.model_id)
         count = self._loop(engine)
         self._fail_jobs(KioskError("the kiosk is closing"))
-        emit(self.returned, count)
+        self.returned.emit(count)
 
     def _build_engine(self):
         try:
             return self._engine_factory(self._settings)
         except Exception as exc:
             log.exception("building the face model failed")
-            emit(self.errored, exc)
+            self.errored.emit(exc)
             return None
 
     def _loop(self, engine) -> int:
@@ -147,9 +158,9 @@ class AnalysisWorker(QThread):
             gallery = self._gallery_factory(self._store, engine)
         except Exception as exc:
             log.exception("loading the enrolled faces failed")
-            emit(self.errored, exc)
+            self.errored.emit(exc)
             return gallery
-        emit(self.galleryLoaded, len(gallery))
+        self.galleryLoaded.emit(len(gallery))
         return gallery
 
     def _run_jobs(self, engine, gallery) -> None:
@@ -162,18 +173,27 @@ class AnalysisWorker(QThread):
 
     def _analyse(self, engine, gallery, seq: int, frame_bgr) -> int:
         try:
-            result = analyse_live(engine, to_rgb(frame_bgr), gallery, self.task(), seq)
+            frame_rgb = bgr_to_rgb(frame_bgr)  # the one colour conversion of a camera frame
+            result = analyse_live(engine, frame_rgb, gallery, self.task(), seq)
         except KioskError as exc:
-            emit(self.errored, exc)
+            self.errored.emit(exc)
             return 0
         except Exception as exc:  # one bad frame must not end the kiosk
             log.exception("analysing a frame failed")
-            emit(self.errored, exc)
+            self.errored.emit(exc)
             return 0
         self.meter.tick()
         self.last_ms = result.total_ms
-        emit(self.yielded, result)
+        self.yielded.emit(result)
         return 1
+
+    @Slot()
+    def _release_handle(self) -> None:
+        self._handles.discard(self.sender())
+
+    @Slot()
+    def _fail_late_jobs(self) -> None:
+        self._fail_jobs(KioskError("the face model is not running"))
 
     def _fail_jobs(self, exc: Exception) -> None:
         while True:
@@ -181,5 +201,4 @@ class AnalysisWorker(QThread):
                 handle = self._jobs.get_nowait()
             except queue.Empty:
                 return
-            emit(handle.errored, exc)
-            emit(handle.finished)
+            handle.fail(exc)

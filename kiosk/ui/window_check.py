@@ -1,0 +1,88 @@
+"""The self-test's window check: open the front desk as ``kiosk gui`` does, watch, close it.
+
+Qt lives here so that ``kiosk.selftest`` (which sits beside the CLI) needs no PySide6 import;
+it turns the ``WindowRun`` this returns into ``ok`` or ``FAIL``.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication
+
+from kiosk.core.camera import ScriptedCamera
+from kiosk.core.store import Store
+from kiosk.ui.app import build_window
+from kiosk.ui.controller import FAILED, READY
+
+
+@dataclass
+class WindowRun:
+    """What happened, with times from ``clock_s`` (seconds, the caller's origin)."""
+    platform: str
+    visible: bool
+    shown_s: float | None = None
+    times: dict[str, float] = field(default_factory=dict)  # "model ready", "first face"
+    model_failure: str = ""
+    threads_stopped: bool = False
+
+
+class _Watch(QObject):
+    """Records when the model got ready and when it first drew a face box; stops the loop."""
+
+    def __init__(self, controller, loop: QEventLoop, clock_s: Callable[[], float], run: WindowRun):
+        super().__init__()
+        self.loop, self.clock_s, self.run = loop, clock_s, run
+        controller.modelChanged.connect(self.on_model)
+        controller.marksChanged.connect(self.on_marks)
+
+    @Slot(object)
+    def on_model(self, model) -> None:
+        if model.state == READY:
+            self.run.times.setdefault("model ready", self.clock_s())
+        elif model.state == FAILED:
+            self.run.model_failure = model.message
+            self.loop.quit()
+
+    @Slot(object)
+    def on_marks(self, marks) -> None:
+        if marks.marks and "first face" not in self.run.times:
+            self.run.times["first face"] = self.clock_s()
+            self.loop.quit()
+
+
+def open_and_close_window(settings, frame_rgb: np.ndarray, timeout_s: float,
+                          clock_s: Callable[[], float]) -> WindowRun:
+    """The real window (real engine factory) on a throw-away store, fed ``frame_rgb``."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix="kiosk-selftest-") as tmp:
+        settings = settings.replace(data_dir=tmp)
+        with Store.open(settings.database_path) as store:
+            return _show_and_watch(app, settings, store, frame_rgb, timeout_s, clock_s)
+
+
+def _show_and_watch(app, settings, store, frame_rgb, timeout_s, clock_s) -> WindowRun:
+    frame_bgr = np.ascontiguousarray(frame_rgb[:, :, ::-1])
+    camera = ScriptedCamera([frame_bgr], fps=10.0, description="self-test frame")
+    window = build_window(settings, store, camera=lambda: camera)
+    loop = QEventLoop()
+    run = WindowRun(platform=app.platformName(), visible=False)
+    watch = _Watch(window.controller, loop, clock_s, run)
+    timeout = QTimer(singleShot=True, interval=int(timeout_s * 1000))
+    timeout.timeout.connect(loop.quit)
+    timeout.start()
+    window.start()
+    run.visible = window.isVisible()
+    if run.visible:
+        run.shown_s = clock_s()
+        loop.exec()
+    timeout.stop()
+    window.force_close()
+    app.processEvents()
+    run.threads_stopped = not window.controller.threads_running() and not window.isVisible()
+    del watch
+    return run

