@@ -100,6 +100,8 @@ BAD_IMAGES = {
     "no face": (no_face, "no face"),
     "several faces": (two_faces, "2 faces"),
     "tiny face": (tiny_face, "smaller than"),
+    "9000x9000": (lambda d: Image.new("L", (9000, 9000)).save(d / "huge.png") or d / "huge.png",
+                  "9000x9000"),
 }
 
 
@@ -113,7 +115,7 @@ def test_enroll_bad_image_changes_nothing(kiosk_cli, tmp_path, kind):
     assert snapshot(kiosk_cli.db) == before
 
 
-@pytest.mark.parametrize("kind", ["missing", "text", "truncated"])
+@pytest.mark.parametrize("kind", ["missing", "text", "truncated", "9000x9000"])
 def test_verify_and_identify_bad_input_exit_2(kiosk_cli, tmp_path, kind):
     make, message = BAD_IMAGES[kind]
     kiosk_cli("enroll", "kian", seed_photo("kian"))
@@ -122,6 +124,38 @@ def test_verify_and_identify_bad_input_exit_2(kiosk_cli, tmp_path, kind):
         code, _, err = kiosk_cli(*argv)
         assert code == 2 and message in err
     assert snapshot(kiosk_cli.db) == before
+
+
+def as_grey(tmp_path, name):
+    path = tmp_path / f"{name}-grey.jpg"
+    Image.open(seed_photo(name)).convert("L").save(path)
+    return path
+
+
+def as_rgba(tmp_path, name):
+    path = tmp_path / f"{name}-rgba.png"
+    Image.open(seed_photo(name)).convert("RGBA").save(path)
+    return path
+
+
+def as_16_bit(tmp_path, name):
+    path = tmp_path / f"{name}-16bit.png"
+    grey = np.asarray(Image.open(seed_photo(name)).convert("L"), dtype=np.uint16) * 257
+    Image.fromarray(grey).save(path)
+    return path
+
+
+@pytest.mark.parametrize("convert", [as_grey, as_rgba, as_16_bit], ids=["grey", "rgba", "16-bit"])
+def test_other_image_formats_work_like_the_original(kiosk_cli, tmp_path, convert):
+    """Greyscale, RGBA and 16-bit PNG are not bad input: they enrol, verify and identify."""
+    assert kiosk_cli("enroll", "kian", seed_photo("kian"))[0] == 0
+    assert kiosk_cli("enroll", "younes", convert(tmp_path, "younes"))[0] == 0
+    code, out, _ = kiosk_cli("verify", convert(tmp_path, "younes"), "--as", "younes", "--json")
+    assert code == 0 and json.loads(out)["distance"] < 0.05  # the same converted photo
+    code, out, _ = kiosk_cli("verify", SEED / "camera_0.jpg", "--as", "younes", "--json")
+    assert code == 0, out  # the colour camera shot still matches the converted enrolment
+    code, out, _ = kiosk_cli("identify", convert(tmp_path, "kian"), "--json")
+    assert [f["identity"] for f in json.loads(out)["faces"]] == ["kian"]
 
 
 def test_verify_no_face_is_a_rejection(kiosk_cli, tmp_path):

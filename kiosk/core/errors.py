@@ -76,6 +76,10 @@ class CameraError(KioskError):
     pass
 
 
+class DisplayError(KioskError):
+    """No screen to open the window on, or the system lacks a library Qt needs for it."""
+
+
 class PinError(KioskError):
     """Wrong admin PIN, or too many attempts (see `retry_after_s`)."""
 

@@ -70,8 +70,15 @@ def build_window(settings, store, *, camera=None, engine_factory: Callable = rea
 def run_gui(settings, *, camera: str | None = None, mode: str | None = None,
             fullscreen: bool = False, quit_after_ms: int | None = None,
             demo: bool = False) -> int:
-    """Open the front desk and run until the window closes; returns the exit code."""
+    """Open the front desk and run until the window closes; returns the exit code.
+
+    Raises DisplayError, before anything else starts, when there is no usable screen.
+    """
     from kiosk.core.store import Store
+    from kiosk.ui.display import check_display
+
+    if QApplication.instance() is None:
+        check_display()
 
     settings = settings.replace(camera=camera or settings.camera, mode=mode or settings.mode,
                                 fullscreen=fullscreen or settings.fullscreen)
