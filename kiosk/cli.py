@@ -13,15 +13,26 @@ from typing import Callable, Sequence
 
 from kiosk import __version__
 from kiosk.core.errors import KioskError
+from kiosk.core.settings import MODES, RUNTIMES
 
 log = logging.getLogger("kiosk")
 
 
-def _add_global_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", help="where the store and settings live (default: per-user data dir)")
-    parser.add_argument("--weights-dir", help="where the weights are cached (default: per-user cache dir)")
-    parser.add_argument("--runtime", choices=("litert-int8", "litert-fp32", "keras"), help="embedding runtime")
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default), ERROR")
+def _add_global_flags(parser: argparse.ArgumentParser, *, on_command: bool = False) -> None:
+    """The flags every command takes, before or after its name (``kiosk gui --data-dir D``).
+
+    On a command's own parser they default to SUPPRESS, so that a flag given before the
+    command name is not overwritten by the command parser's default.
+    """
+    def default(value):
+        return argparse.SUPPRESS if on_command else value
+
+    parser.add_argument("--data-dir", default=default(None),
+                        help="where the store and settings live (default: per-user data dir)")
+    parser.add_argument("--weights-dir", default=default(None),
+                        help="where the weights are cached (default: per-user cache dir)")
+    parser.add_argument("--runtime", choices=RUNTIMES, default=default(None), help="embedding runtime")
+    parser.add_argument("--log-level", default=default("WARNING"), help="DEBUG, INFO, WARNING (default), ERROR")
 
 
 def _people_parser(sub) -> None:
@@ -40,7 +51,7 @@ def _engine_commands(sub) -> None:
     enroll.add_argument("name")
     enroll.add_argument("images", nargs="+", metavar="IMAGE")
     enroll.add_argument("--employee-id")
-    enroll_dir = sub.add_parser("enroll-dir", help="enrol many people from DIR/<name>/*.jpg|png")
+    enroll_dir = sub.add_parser("enroll-dir", help="enrol many people from DIR/<name>/<photos>")
     enroll_dir.add_argument("directory", metavar="DIR")
     verify = sub.add_parser("verify", help="1:1 — is the person in IMAGE who they claim to be?")
     verify.add_argument("image", metavar="IMAGE")
@@ -89,7 +100,7 @@ def _app_commands(sub) -> None:
     set_pin.add_argument("--pin-stdin", action="store_true", help="read old (if set) and new PIN lines from stdin")
     gui = sub.add_parser("gui", help="open the front-desk screen")
     gui.add_argument("--camera", metavar="SOURCE", help="camera index, video file or folder of images")
-    gui.add_argument("--mode", choices=("recognize", "verify"))
+    gui.add_argument("--mode", choices=MODES)
     gui.add_argument("--fullscreen", action="store_true", default=None)
     gui.add_argument("--demo", action="store_true",
                      help="no webcam, no model: colour cards play the people (a throw-away store)")
@@ -107,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_commands(sub)
     _tool_commands(sub)
     _app_commands(sub)
+    for command in sub.choices.values():
+        _add_global_flags(command, on_command=True)
     return parser
 
 

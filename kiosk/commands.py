@@ -6,15 +6,15 @@ import json
 import logging
 import sys
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from kiosk.core import settings as settings_mod
 from kiosk.core.errors import KioskError
+from kiosk.core.imageio import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 def load_settings(args) -> settings_mod.Settings:
@@ -119,13 +119,14 @@ def _person_dirs(root: Path) -> list[Path]:
 
 
 def _enroll_person_dir(service, folder: Path, skipped: list[str]):
-    from kiosk.core.errors import KioskError as Expected
-
     encoded = []
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            skipped.append(f"{path}: not a photo (takes {', '.join(IMAGE_SUFFIXES)})")
+            continue
         try:
             encoded.append(service.encode_file(path))
-        except Expected as exc:
+        except KioskError as exc:
             skipped.append(str(exc))
     if not encoded:
         skipped.append(f"{folder}: no usable photo, person not enrolled")
@@ -203,13 +204,14 @@ def _print_faces(faces: list[dict], image: str) -> None:
 
 # --- access log ---------------------------------------------------------------------------
 def _parse_since(text: str | None) -> datetime | None:
+    """``YYYY-MM-DD`` or an ISO time; without a UTC offset it means local time."""
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise KioskError(f"--since {text!r}: use YYYY-MM-DD or an ISO time like 2026-11-23T08:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment  # without a zone it is local time, as in the store and the log dialog
 
 
 EVENT_FIELDS = ["time", "mode", "claimed", "identity", "accepted", "distance", "detail"]

@@ -43,7 +43,7 @@ sizes() {
         [ -e "$f" ] && echo "deb:     $(du -h --apparent-size "$f" | cut -f1)  ($f, installed size $(dpkg-deb -f "$f" Installed-Size) KiB)"
     done
     echo "largest parts of the bundle:"
-    du -s --apparent-size -k "$BUNDLE"/_internal/* | sort -rn | head -12 | awk '{printf "  %7.1f MiB  %s\n", $1/1024, $2}'
+    du -s --apparent-size -k "$BUNDLE"/_internal/* | sort -rn | awk 'NR <= 12 {printf "  %7.1f MiB  %s\n", $1/1024, $2}'  # awk reads all: no SIGPIPE under pipefail
 }
 
 if [ "${1:-}" != "--deb-only" ]; then

@@ -185,10 +185,14 @@ def test_enroll_dir_skips_and_summarises(kiosk_cli, tmp_path):
         (root / name).mkdir(parents=True)
         (root / name / f"{name}.jpg").write_bytes(seed_photo(name).read_bytes())
     (root / "kian" / "broken.jpg").write_text("not a photo")
+    (root / "kian" / "notes.txt").write_text("badge 42")
+    Image.open(seed_photo("younes")).save(root / "younes" / "second.webp")
     (root / "ghost").mkdir()
     code, out, _ = kiosk_cli("enroll-dir", root)
     assert code == 0 and "enrolled 2 of 3 people" in out
-    assert "broken.jpg" in out and "ghost" in out
+    assert "broken.jpg" in out and "notes.txt: not a photo" in out and "ghost" in out
+    people = {p["name"]: p["templates"] for p in json.loads(kiosk_cli("people", "list", "--json")[1])}
+    assert people == {"kian": 1, "younes": 2}  # .webp counts as a photo too
 
 
 def test_events_csv_and_since(kiosk_cli):
@@ -236,3 +240,37 @@ def test_corrupt_weights_message(tmp_path, capsys):
     assert "corrupt" in capsys.readouterr().err
     code = cli.main(["--weights-dir", str(weights), "weights", "verify"])
     assert code == 2 and "kiosk weights fetch" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["--data-dir", "D", "--log-level", "info", "gui", "--demo"],
+    ["gui", "--data-dir", "D", "--log-level", "info", "--demo"],  # how `python main.py --data-dir D` arrives
+    ["--log-level", "debug", "gui", "--data-dir", "D", "--log-level", "info", "--demo"],  # the later one wins
+])
+def test_global_flags_work_before_or_after_the_command(argv):
+    args = cli.build_parser().parse_args(argv)
+    assert (args.command, args.data_dir, args.log_level, args.demo) == ("gui", "D", "info", True)
+
+
+def test_a_command_without_global_flags_keeps_their_defaults():
+    args = cli.build_parser().parse_args(["people", "list"])
+    assert (args.data_dir, args.weights_dir, args.runtime, args.log_level) == (None, None, None, "WARNING")
+
+
+def test_events_since_without_a_zone_is_local_time(kiosk_cli, monkeypatch):
+    import time
+    from datetime import datetime, timedelta
+
+    monkeypatch.setenv("TZ", "Etc/GMT-14")  # UTC+14: a local/UTC mix-up is off by half a day
+    time.tzset()
+    try:
+        kiosk_cli("enroll", "kian", seed_photo("kian"))
+        kiosk_cli("identify", SEED / "camera_0.jpg")
+        now_local = datetime.now()
+        before = (now_local - timedelta(minutes=5)).isoformat(timespec="seconds")
+        after = (now_local + timedelta(minutes=5)).isoformat(timespec="seconds")
+        assert len(json.loads(kiosk_cli("events", "--json", "--since", before)[1])) == 1
+        assert json.loads(kiosk_cli("events", "--json", "--since", after)[1]) == []
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -160,6 +160,16 @@ def test_unknown_claim_and_no_templates_are_polite():
     assert "no photos" in d.no_templates("kian", KIAN).message
 
 
+def test_one_photo_verdicts_are_the_sessions_verdicts(clock):
+    """The command line (one photo) and the screen (a session) give the same decisions."""
+    match = Match(KIAN.person_id, "kian", None, 70, 0.4, 1.0, True)
+    session = d.VerifySession("E-7", KIAN, consecutive_frames=1, door_open_s=5, clock=clock)
+    assert session.update(match) == d.verification("E-7", KIAN, match, door_open_s=5)
+    no_face = d.verification("E-7", KIAN, None)
+    assert no_face.kind == d.REFUSED and not no_face.accepted and no_face.detail == "no face"
+    assert no_face.log_fields()["distance"] is None
+
+
 def test_sessions_and_trackers_read_the_settings(tmp_path):
     from tests.ui_helpers import make_settings
 

@@ -96,7 +96,7 @@ def test_live_analysis_is_the_engines_analysis_with_the_task_thresholds(engine, 
 
 
 def test_live_analysis_before_the_gallery_is_loaded(engine):
-    for task in (live.Task(), live.Task(live.VERIFY, 1), live.Task(live.ENROL)):
+    for task in (live.Task(), live.Task(live.VERIFY), live.Task(live.ENROL)):
         result = live.analyse_live(engine, rgb(card_frame(RED)), None, task)
         assert [f.match for f in result.analysis.faces] == [None]
         assert result.verify_match is None
@@ -119,6 +119,29 @@ def test_verify_task_checks_the_largest_face_against_the_claim(engine):
     assert not as_bob.verify_match.accepted and as_alice.verify_match.accepted
     nobody = live.analyse_live(engine, rgb(card_frame()), gallery, live.Task(live.VERIFY, 1))
     assert nobody.verify_match is None
+
+
+def test_verify_mode_does_only_the_work_it_needs(engine, monkeypatch):
+    """Idle: boxes only. With a claim: the largest face alone is embedded; never a 1:N search."""
+    gallery = gallery_of(engine, alice="red", bob="blue")
+    frame_rgb = rgb(card_frame(("red", (40, 40, 200, 220)), ("blue", (400, 60, 100, 120))))
+    embedded = []
+    embed = engine.embed
+    monkeypatch.setattr(engine, "embed", lambda image, faces: embedded.append(len(faces)) or embed(image, faces))
+    monkeypatch.setattr(type(gallery), "identify", lambda *a: pytest.fail("verify mode must not identify"))
+    idle = live.analyse_live(engine, frame_rgb, gallery, live.Task(live.VERIFY))
+    assert len(idle.analysis.faces) == 2 and embedded == [] and idle.verify_match is None
+    claimed = live.analyse_live(engine, frame_rgb, gallery, live.Task(live.VERIFY, 1))
+    assert embedded == [1] and claimed.verify_match.accepted
+    assert claimed.analysis.faces[0].embedding is not None and claimed.analysis.faces[1].embedding is None
+
+
+def test_a_claim_the_gallery_does_not_know_is_flagged_not_raised(engine):
+    gallery = gallery_of(engine, alice="red")
+    result = live.analyse_live(engine, rgb(card_frame(RED)), gallery, live.Task(live.VERIFY, 7))
+    assert result.claim_without_templates and result.verify_match is None
+    before_load = live.analyse_live(engine, rgb(card_frame(RED)), None, live.Task(live.VERIFY, 1))
+    assert before_load.claim_without_templates
 
 
 def test_enrol_task_gives_a_candidate_and_warns_of_look_alikes(engine):

@@ -4,16 +4,19 @@ import csv
 import gc
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 import PySide6  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QObject, Signal  # noqa: E402
 from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
 
 from kiosk.core import decisions as d  # noqa: E402
+from kiosk.core.errors import SettingsError  # noqa: E402
 from kiosk.core.pin import PinGate  # noqa: E402
 from kiosk.core.settings import load  # noqa: E402
 from kiosk.ui import enrol_dialog  # noqa: E402
@@ -216,9 +219,12 @@ def test_people_dialog_lists_renames_and_removes(kiosk, qtbot):
     dialog.select("Robert")
     dialog.add_photos()
     assert enrolled[0].name == "Robert"
-    dialog.confirm = lambda text: "Remove Robert" in text
+    k.store.enroll("Robert", [np.eye(1, 512, 3, dtype=np.float32)[0]], model_id="another-model")
+    asked = []
+    dialog.confirm = lambda text: asked.append(text) or True
     dialog.remove()
-    assert [p.name for p in k.store.people()] == ["Alice"]
+    assert asked == ["Remove Robert and their 2 photo(s)? Their access-log lines are kept."]
+    assert [p.name for p in k.store.people()] == ["Alice"]  # every model's templates went too
 
 
 def test_log_dialog_filters_and_exports(kiosk, qtbot, tmp_path):
@@ -260,6 +266,19 @@ def test_settings_dialog_applies_and_persists(kiosk, qtbot):
     assert k.controller.tracker.consecutive_frames == 4 and k.window.claim_entry.isVisible()
     saved = load({"data_dir": k.settings.data_dir}, environ={})
     assert saved.identify_threshold == pytest.approx(0.9) and saved.mode == "verify"
+
+
+def test_settings_that_cannot_be_saved_are_not_applied_either(kiosk, qtbot):
+    k = kiosk()
+    before = k.controller.settings
+    blocker = Path(k.settings.data_dir) / "settings.tmp"
+    blocker.mkdir()  # the atomic write's temp file cannot be created
+    wanted = before.replace(consecutive_frames=7, mode="verify")
+    with pytest.raises(SettingsError, match="cannot save the settings"):
+        k.controller.apply_settings(wanted)
+    assert k.controller.settings == before and k.controller.tracker.consecutive_frames == before.consecutive_frames
+    assert not k.window.claim_entry.isVisible()
+    assert not (Path(k.settings.data_dir) / "settings.toml").exists()  # nothing half-written
 
 
 def test_settings_explain_the_threshold_trade_off():

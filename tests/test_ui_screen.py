@@ -123,6 +123,17 @@ def test_verify_refuses_a_stolen_badge(kiosk):
     assert not k.store.events()[0].accepted
 
 
+def test_someone_enrolled_from_the_command_line_meanwhile_can_verify(kiosk, qtbot):
+    """The worker's gallery predates them: the claim reloads it instead of failing."""
+    k = kiosk(card_frame(GREEN), mode="verify")
+    k.wait_ready()
+    qtbot.waitUntil(lambda: k.controller.worker.meter.rate() > 0, timeout=5000)
+    fakes.enrol_cards(k.store, {"Carol": "green"}, {"Carol": "E-Carol"})  # like `kiosk enroll`
+    claim(k, "E-Carol")
+    decision = k.wait_decision()
+    assert decision.kind == d.VERIFIED and decision.message == "It's Carol, welcome in!"
+
+
 def test_badge_typed_while_focus_is_elsewhere_still_lands(kiosk):
     k = kiosk(card_frame(RED), mode="verify")
     k.wait_ready()

@@ -22,10 +22,10 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from kiosk.core.errors import CameraError
+from kiosk.core.imageio import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 SLIDESHOW_FPS = 15.0
 
 
@@ -41,14 +41,12 @@ class LatestFrame:
         self._cond = threading.Condition()
         self._seq = 0
         self._frame_bgr: np.ndarray | None = None
-        self._time = 0.0
 
     def put(self, frame_bgr: np.ndarray) -> int:
         """Replace the held frame (readers must treat frames as read-only)."""
         with self._cond:
             self._seq += 1
             self._frame_bgr = frame_bgr
-            self._time = time.monotonic()
             self._cond.notify_all()
             return self._seq
 
@@ -56,11 +54,6 @@ class LatestFrame:
         """(seq, frame_bgr) without waiting; (0, None) before the first frame."""
         with self._cond:
             return self._seq, self._frame_bgr
-
-    def captured_at(self) -> float:
-        """time.monotonic() of the newest `put` (0.0 before the first)."""
-        with self._cond:
-            return self._time
 
     def get_newer(self, than_seq: int, timeout_s: float) -> tuple[int, np.ndarray | None]:
         """Wait up to `timeout_s` for a frame newer than `than_seq`.

@@ -127,14 +127,19 @@ class RecognizeTracker:
         return last is not None and self._clock() - last < self.cooldown_s
 
     def _decide(self, key: object, match: Match | None) -> Decision:
-        distance = None if match is None else round(float(match.distance), 4)
-        if key == _STRANGER_KEY:
-            nearest = f"nearest: {match.name}" if match is not None and match.name else ""
-            return Decision(STRANGER, RECOGNIZE, STRANGER_MESSAGE, False,
-                            distance=distance, detail=nearest)
-        return Decision(WELCOME, RECOGNIZE, f"Welcome, {match.name}", True, self.door_open_s,
-                        name=match.name, person_id=match.person_id,
-                        template_id=match.template_id, distance=distance)
+        return recognition(match, self.door_open_s)
+
+
+def recognition(match: Match | None, door_open_s: float = 0.0) -> Decision:
+    """1:N: welcome the matched person, or send a stranger (no accepted match) to reception."""
+    distance = None if match is None else round(float(match.distance), 4)
+    if match is None or not match.accepted:
+        nearest = f"nearest: {match.name}" if match is not None and match.name else ""
+        return Decision(STRANGER, RECOGNIZE, STRANGER_MESSAGE, False,
+                        distance=distance, detail=nearest)
+    return Decision(WELCOME, RECOGNIZE, f"Welcome, {match.name}", True, door_open_s,
+                    name=match.name, person_id=match.person_id,
+                    template_id=match.template_id, distance=distance)
 
 
 def _best_match_per_identity(faces: Sequence["FaceResult"]) -> dict[object, Match | None]:
@@ -231,12 +236,21 @@ class VerifySession:
         return decision
 
     def _decide(self, match: Match) -> Decision:
-        name, distance = self.person.name, round(float(match.distance), 4)
-        if match.accepted:
-            return Decision(VERIFIED, VERIFY, f"It's {name}, welcome in!", True,
-                            self.door_open_s, name=name, person_id=self.person.person_id,
-                            template_id=match.template_id, claimed=self.claim,
-                            distance=distance)
-        return Decision(REFUSED, VERIFY, f"It's not {name}, please go away", False,
-                        name=name, claimed=self.claim, distance=distance,
-                        detail=f"claimed {name}, face does not match")
+        return verification(self.claim, self.person, match, self.door_open_s)
+
+
+def verification(claim: str, person: Person, match: Match | None,
+                 door_open_s: float = 0.0) -> Decision:
+    """1:1: the course's two answers; ``match`` None (no face in the image) is a refusal."""
+    name = person.name
+    if match is None:
+        return Decision(REFUSED, VERIFY, f"No face found — cannot check that it's {name}", False,
+                        name=name, claimed=claim, detail="no face")
+    distance = round(float(match.distance), 4)
+    if match.accepted:
+        return Decision(VERIFIED, VERIFY, f"It's {name}, welcome in!", True,
+                        door_open_s, name=name, person_id=person.person_id,
+                        template_id=match.template_id, claimed=claim, distance=distance)
+    return Decision(REFUSED, VERIFY, f"It's not {name}, please go away", False,
+                    name=name, claimed=claim, distance=distance,
+                    detail=f"claimed {name}, face does not match")

@@ -224,7 +224,7 @@ class MtcnnDetector:
         small_rgb, scale_x, scale_y = _shrunk(np.ascontiguousarray(image_rgb), scale)
         rows = self._detect_rows(small_rgb, min_px * min(scale_x, scale_y))
         faces = _rows_to_faces(_unshrunk(rows, scale_x, scale_y), image_rgb.shape)
-        faces = [f for f in faces if max(f.box_xywh[2:]) >= min_px]
+        faces = [f for f in faces if f.size_px >= min_px]  # the shorter side, as everywhere
         return sorted(faces, key=lambda f: f.box_xywh[2] * f.box_xywh[3], reverse=True)
 
     def _detect_rows(self, image_rgb: np.ndarray, min_face_px: float) -> np.ndarray:

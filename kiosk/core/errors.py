@@ -33,10 +33,6 @@ class FaceTooSmallError(FaceError):
     pass
 
 
-class PoorQualityError(FaceError):
-    """Blurred, too dark, or strongly turned away (enrolment quality gate)."""
-
-
 # --- models -------------------------------------------------------------------------------
 class WeightsError(KioskError):
     """Weights missing, corrupt, or not loadable."""

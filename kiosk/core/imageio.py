@@ -13,6 +13,8 @@ import numpy as np
 
 from kiosk.core.errors import ImageError
 
+# The photo files every part of the program takes (enrol, enroll-dir, folders as a camera).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 MAX_PIXELS = 40_000_000  # 40 MP: larger files are refused before decoding (memory, speed)
 
 

@@ -7,21 +7,23 @@ camera's BGR exactly once, by the caller (imageio.bgr_to_rgb).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kiosk.core import quality
+from kiosk.core.matching import Gallery
 from kiosk.core.models import DEFAULT_MODEL
+from kiosk.core.pipeline import FaceResult, FrameAnalysis
 from kiosk.core.types import Face, Match
 
 if TYPE_CHECKING:
-    from kiosk.core.matching import Gallery
-    from kiosk.core.pipeline import Engine, FrameAnalysis
+    from kiosk.core.pipeline import Engine
 
 RECOGNIZE, VERIFY, ENROL = "recognize", "verify", "enrol"
 THUMB_PX = 112
+EMPTY_GALLERY = Gallery.from_arrays(np.zeros((0, 0), np.float32), [], [], {})  # before the store loads
 
 
 @dataclass(frozen=True)
@@ -50,63 +52,57 @@ class LiveResult:
     seq: int  # LatestFrame sequence number of the analysed frame
     frame_shape: tuple[int, int]  # (height, width) in pixels
     task: Task
-    analysis: "FrameAnalysis"
+    analysis: FrameAnalysis
     verify_match: Match | None = None  # the largest face against task.person_id (VERIFY)
+    claim_without_templates: bool = False  # VERIFY: the gallery used has no template of the claimed person
     enrol: EnrolCandidate | None = None
     total_ms: float = 0.0
-    done_at: float = field(default_factory=time.monotonic)
-
-
-def largest(faces) -> int | None:
-    """Index of the face with the largest box, None for no faces."""
-    if not faces:
-        return None
-    return max(range(len(faces)), key=lambda i: faces[i].box_xywh[2] * faces[i].box_xywh[3])
 
 
 def analyse_live(engine: "Engine", frame_rgb: np.ndarray, gallery: "Gallery | None", task: Task,
                  seq: int = 0) -> LiveResult:
-    """Every face with its nearest enrolled person (`Engine.analyse`), then the task's extras.
+    """What the task needs of one frame, and nothing more.
 
-    `gallery` None (not loaded yet) counts as empty: every match is then None.
+    RECOGNIZE and ENROL: every face with its nearest enrolled person (`Engine.analyse`); ENROL
+    adds the shot candidate. VERIFY: faces are found, but only the largest (the detector's
+    first) is embedded, and only while a claim is open; nobody is identified 1:N.
+    `gallery` None (not loaded yet) counts as empty.
     """
     t0 = time.perf_counter()
-    analysis = engine.analyse(frame_rgb, gallery if gallery is not None else _no_gallery(),
-                              task.identify_threshold)
-    extra = _task_extra(frame_rgb, analysis, gallery, task)
+    if task.kind == VERIFY:
+        analysis, extra = _verify_claim(engine, frame_rgb, gallery, task)
+    else:
+        analysis = engine.analyse(frame_rgb, gallery if gallery is not None else EMPTY_GALLERY,
+                                  task.identify_threshold)
+        extra = {"enrol": _live_enrol_candidate(frame_rgb, analysis, task)} if task.kind == ENROL else {}
     return LiveResult(seq, frame_rgb.shape[:2], task, analysis,
                       total_ms=(time.perf_counter() - t0) * 1000, **extra)
 
 
-def _no_gallery() -> "Gallery":
-    from kiosk.core.matching import Gallery
-
-    return Gallery.from_arrays(np.zeros((0, 0), np.float32), [], [], {})
-
-
-# The face a task needs (the largest for VERIFY, the only one for ENROL) reuses the embedding
-# Engine.analyse already computed: one embedding per face per frame, never two.
-def _task_extra(frame_rgb: np.ndarray, analysis: "FrameAnalysis",
-                gallery: "Gallery | None", task: Task) -> dict:
-    faces = [result.face for result in analysis.faces]
-    if task.kind == VERIFY and task.person_id is not None:
-        i = largest(faces)
-        if i is None or gallery is None or not len(gallery):
-            return {}
-        embedding = analysis.faces[i].embedding
-        return {"verify_match": gallery.verify(embedding, task.person_id, task.verify_threshold)}
-    if task.kind == ENROL:
-        return {"enrol": _live_enrol_candidate(frame_rgb, analysis, task)}
-    return {}
+def _verify_claim(engine: "Engine", frame_rgb: np.ndarray, gallery: "Gallery | None",
+                  task: Task) -> tuple[FrameAnalysis, dict]:
+    t0 = time.perf_counter()
+    faces = engine.detect(frame_rgb)  # largest first
+    detect_ms = (time.perf_counter() - t0) * 1000
+    boxes_only = FrameAnalysis(tuple(FaceResult(f, None) for f in faces), detect_ms, 0.0)
+    if task.person_id is None or not faces:
+        return boxes_only, {}
+    if gallery is None or not gallery.has_person(task.person_id):
+        return boxes_only, {"claim_without_templates": True}
+    embedding = engine.embed(frame_rgb, faces[:1])[0]
+    match = gallery.verify(embedding, task.person_id, task.verify_threshold)
+    results = (FaceResult(faces[0], None, embedding), *boxes_only.faces[1:])
+    return FrameAnalysis(results, detect_ms, (time.perf_counter() - t0) * 1000 - detect_ms), \
+        {"verify_match": match}
 
 
-def _live_enrol_candidate(frame_rgb: np.ndarray, analysis: "FrameAnalysis",
+def _live_enrol_candidate(frame_rgb: np.ndarray, analysis: FrameAnalysis,
                           task: Task) -> EnrolCandidate:
     faces = [result.face for result in analysis.faces]
     report = quality.assess(frame_rgb, faces)
     if len(faces) != 1:
         return EnrolCandidate(report)
-    only = analysis.faces[0]
+    only = analysis.faces[0]  # its embedding was computed by Engine.analyse: never twice
     return enrol_candidate(frame_rgb, only.face, only.embedding, only.match, task, report)
 
 

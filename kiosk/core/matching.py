@@ -75,6 +75,10 @@ class Gallery:
         distances = np.sqrt(np.clip(2.0 - 2.0 * best, 0.0, 4.0))
         return [self._match(int(i), float(d), threshold) for i, d in zip(nearest, distances)]
 
+    def has_person(self, person_id: int) -> bool:
+        """Whether the person has at least one template here (for the model in use)."""
+        return bool(len(self)) and bool((self.person_ids == person_id).any())
+
     def verify(self, probe: np.ndarray, person_id: int, threshold: float) -> Match:
         """1:1 against the claimed person's own templates only (nearest of them)."""
         rows = np.flatnonzero(self.person_ids == person_id)

@@ -50,7 +50,7 @@ class FaceResult:
 class FrameAnalysis:
     faces: tuple[FaceResult, ...]
     detect_ms: float
-    embed_ms: float
+    embed_ms: float  # embedding and matching, together
 
 
 class Engine:
@@ -76,6 +76,17 @@ class Engine:
         detector = MtcnnDetector(min_face_px=settings.min_face_px)
         embedder = load_embedder(settings.weights_path, settings.runtime)
         return cls(detector, embedder, settings.margin_fraction, settings.min_face_px)
+
+    def warm_up(self, frame_hw: tuple[int, int] = (480, 640)) -> None:
+        """Trace and build every kernel now (~0.7 s here), not on the first people to walk up.
+
+        The detector's warmup covers each RNet/ONet batch size; one embedding creates the
+        runtime's delegate. Detectors without a warmup (fakes) are simply skipped.
+        """
+        warmup = getattr(self.detector, "warmup", None)
+        if warmup is not None:
+            warmup(frame_hw)
+        self.embedder.embed(np.zeros((1, crops.CROP_PX, crops.CROP_PX, 3), np.float32))
 
     def detect(self, image_rgb: np.ndarray) -> list[Face]:
         return self.detector.detect(image_rgb)

@@ -14,7 +14,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from kiosk.core.errors import KioskError, NoFaceError
+from kiosk.core import decisions
+from kiosk.core.decisions import log_decision
+from kiosk.core.errors import KioskError
 from kiosk.core.imageio import read_image_rgb
 from kiosk.core.matching import Gallery
 from kiosk.core.pipeline import Engine, FaceResult
@@ -76,50 +78,23 @@ class KioskService:
     def enroll_files(self, name: str, paths: Sequence[str | os.PathLike], employee_id: str | None = None) -> Person:
         return self.enroll_encoded(name, self.encode_files(paths), employee_id)
 
-    def similar_people(self, embedding: np.ndarray, exclude: str | None = None) -> Match | None:
-        """The enrolled person this face already matches (1:N threshold), if any other."""
-        match = self.gallery.identify(embedding[None], self.settings.identify_threshold)[0]
-        if match.accepted and (exclude is None or match.name.lower() != exclude.lower()):
-            return match
-        return None
-
     # --- decisions -----------------------------------------------------------------------
     def verify_image(self, image_rgb: np.ndarray, claim: str) -> VerifyOutcome:
         """1:1: the largest face in the image against the claimed person's templates."""
         person = self.store.find_person(claim)
-        faces = self.engine.detect(image_rgb)
+        faces = self.engine.detect(image_rgb)  # largest first
         if not faces:
-            self._log_verify(claim, person, None, "no face")
+            log_decision(self.store, decisions.verification(claim, person, None))
             return VerifyOutcome(person, None, None, 0)
-        face = max(faces, key=lambda f: f.box_xywh[2] * f.box_xywh[3])
-        embedding = self.engine.embed(image_rgb, [face])[0]
+        embedding = self.engine.embed(image_rgb, faces[:1])[0]
         match = self.gallery.verify(embedding, person.person_id, self.settings.verify_threshold)
-        self._log_verify(claim, person, match, "")
-        return VerifyOutcome(person, match, face, len(faces))
-
-    def _log_verify(self, claim: str, person: Person, match: Match | None, detail: str) -> None:
-        self.store.log_event("verify", claimed=claim, identity=person.name if match and match.accepted else None,
-                             accepted=bool(match and match.accepted), distance=match.distance if match else None,
-                             person_id=person.person_id, template_id=match.template_id if match else None,
-                             detail=detail)
+        log_decision(self.store, decisions.verification(claim, person, match))
+        return VerifyOutcome(person, match, faces[0], len(faces))
 
     def identify_image(self, image_rgb: np.ndarray, log_events: bool = True) -> list[FaceResult]:
         """1:N open set for every face in the image, largest first."""
         analysis = self.engine.analyse(image_rgb, self.gallery, self.settings.identify_threshold)
         if log_events:
             for result in analysis.faces:
-                self.log_recognition(result.match)
+                log_decision(self.store, decisions.recognition(result.match))
         return list(analysis.faces)
-
-    def log_recognition(self, match: Match | None, detail: str = "") -> None:
-        accepted = bool(match and match.accepted)
-        self.store.log_event("recognize", claimed=None, identity=match.name if accepted else None,
-                             accepted=accepted, distance=match.distance if match else None,
-                             person_id=match.person_id if accepted else None,
-                             template_id=match.template_id if accepted else None, detail=detail)
-
-
-def require_face(outcome: VerifyOutcome, source: str) -> Match:
-    if outcome.match is None:
-        raise NoFaceError(f"{source}: no face found")
-    return outcome.match

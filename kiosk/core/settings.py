@@ -6,6 +6,7 @@ in the file or the environment overrides them.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -121,14 +122,22 @@ def load(flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | No
 
 
 def save(settings: Settings, keys: tuple[str, ...]) -> Path:
-    """Persist the chosen keys to ``settings.toml`` in the data dir (atomic replace)."""
+    """Persist the chosen keys to ``settings.toml`` in the data dir (atomic replace).
+
+    Raises SettingsError, with the file left as it was, when it cannot be written.
+    """
     import tomli_w
 
     path = settings.data_path / SETTINGS_FILE
     current = from_file(path)
     current.update({k: getattr(settings, k) for k in keys})
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(tomli_w.dumps(current).encode())
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(tomli_w.dumps(current).encode())
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise SettingsError(f"cannot save the settings to {path}: {exc.strerror or exc}") from exc
     return path

@@ -6,6 +6,7 @@ SIGINT (Ctrl-C) and SIGTERM close the window cleanly: every thread is stopped an
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
@@ -85,16 +86,20 @@ def run_gui(settings, *, camera: str | None = None, mode: str | None = None,
     t0 = time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Front desk")
-    options = _demo_options(settings) if demo else {}
-    settings = options.pop("settings", settings)
-    try:
-        store = Store.open(settings.database_path)
-    except KioskError as exc:
-        return _fail(str(exc), quiet=quit_after_ms is not None)
-    try:
-        return _run(app, settings, store, quit_after_ms, t0, **options)
-    finally:
-        store.close()
+    with contextlib.ExitStack() as scratch:
+        options = {}
+        if demo:
+            demo_dir = scratch.enter_context(tempfile.TemporaryDirectory(prefix="kiosk-demo-"))
+            options = _demo_options(settings.replace(data_dir=demo_dir))
+        settings = options.pop("settings", settings)
+        try:
+            store = Store.open(settings.database_path)
+        except KioskError as exc:
+            return _fail(str(exc), quiet=quit_after_ms is not None)
+        try:
+            return _run(app, settings, store, quit_after_ms, t0, **options)
+        finally:
+            store.close()
 
 
 def _run(app, settings, store, quit_after_ms, t0, **options) -> int:
@@ -113,11 +118,10 @@ def _run(app, settings, store, quit_after_ms, t0, **options) -> int:
 
 
 def _demo_options(settings) -> dict:
-    """A fake engine, a colour-card camera and a throw-away store with two people."""
+    """A fake engine, a colour-card camera and two people in the (throw-away) data dir."""
     from kiosk.core import fakes
     from kiosk.core.store import Store
 
-    settings = settings.replace(data_dir=tempfile.mkdtemp(prefix="kiosk-demo-"))
     with Store.open(settings.database_path) as store:
         fakes.enrol_demo_people(store)
     camera = fakes.demo_camera()

@@ -128,12 +128,15 @@ class KioskController(QObject):
         self.apply_settings(self.settings.replace(mode=mode), persist=False)
 
     def apply_settings(self, new, persist: bool = True) -> None:
-        """Use new settings now (camera switched if it changed) and save the changed keys."""
-        old, self.settings = self.settings, new
+        """Save the changed keys, then use the new settings (camera switched if it changed).
+
+        A save that fails raises SettingsError and changes nothing.
+        """
         changed = tuple(k for k in settings_mod.Settings.__dataclass_fields__
-                        if getattr(old, k) != getattr(new, k))
+                        if getattr(self.settings, k) != getattr(new, k))
         if persist and changed:
             settings_mod.save(new, changed)
+        self.settings = new
         if "camera" in changed:
             self.set_camera(new.camera)
         self.tracker = RecognizeTracker.from_settings(new, self._clock)
@@ -199,6 +202,10 @@ class KioskController(QObject):
         elif result.task.kind == RECOGNIZE and self.settings.mode == RECOGNIZE:
             for decision in self.tracker.update(faces):
                 self._announce(decision)
+        elif self._for_session(result) and result.claim_without_templates:
+            # claim() found templates in the store, so the worker's gallery predates them
+            # (someone enrolled with `kiosk enroll` meanwhile): reload; the session goes on.
+            self.worker.reload_gallery()
         elif self._for_session(result):
             self._finish_session(self.session.update(result.verify_match))
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFormLayout, QHB
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from kiosk.core.errors import KioskError, UnknownPersonError
+from kiosk.core.imageio import IMAGE_SUFFIXES
 from kiosk.core.live import ENROL, EnrolCandidate, LiveResult, Task, encode_files
 from kiosk.core.types import Match, Person
 from kiosk.ui.live_view import LiveView, rgb_qimage
@@ -49,7 +50,6 @@ class EnrolDialog(QDialog):
         self.candidate: EnrolCandidate | None = None
         self.saved: Person | None = None
         self._last_shot_at = 0.0
-        self._jobs = []
         self.confirm = self._confirm_box
         self.inform = lambda text: QMessageBox.information(self, "Enrolment", text)
         self.setWindowTitle("Add photos of " + person.name if person else "Enrol a person")
@@ -173,7 +173,7 @@ class EnrolDialog(QDialog):
     @Slot()
     def _choose_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Photos of this person", "",
-                                                "Images (*.jpg *.jpeg *.png *.bmp *.webp)")
+                                                f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)})")
         if paths:
             self.add_files(paths)
 
@@ -185,7 +185,6 @@ class EnrolDialog(QDialog):
             engine, paths, gallery, task))
         handle.returned.connect(self._files_encoded)
         handle.errored.connect(self._files_failed)
-        self._jobs.append(handle)
         self.files_button.setEnabled(False)
         return handle
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QDialog, QMainWindow, QToolBar, QToolButton, QVBo
 
 from kiosk.core import decisions
 from kiosk.core.capture import CONNECTING, LIVE
+from kiosk.core.errors import KioskError
 from kiosk.ui.admin import AdminGate
 from kiosk.ui.controller import FAILED, READY, KioskController, ModelState
 from kiosk.ui.enrol_dialog import EnrolDialog
@@ -198,7 +199,10 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.controller.settings, self)
         self.run_dialog(dialog)
         if dialog.result_settings is not None:
-            self.controller.apply_settings(dialog.result_settings)
+            try:
+                self.controller.apply_settings(dialog.result_settings)
+            except KioskError as exc:  # not saved, so not applied either
+                self.admin.inform(f"The settings were not changed: {exc}")
 
     @Slot()
     def switch_mode(self) -> None:

@@ -93,9 +93,11 @@ class PeopleDialog(QDialog):
     @Slot()
     def remove(self) -> None:
         person = self.selected()
-        if person is not None and self.confirm(
-                f"Remove {person.name} and their {person.template_count} photo(s)? "
-                "Their access-log lines are kept."):
+        if person is None:
+            return
+        every_model = self.store.find_person(person.name).template_count  # remove() deletes them all
+        if self.confirm(f"Remove {person.name} and their {every_model} photo(s)? "
+                        "Their access-log lines are kept."):
             self._change(lambda: self.store.remove(person.name))
 
     def _change(self, change: Callable[[], object]) -> None:

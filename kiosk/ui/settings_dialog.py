@@ -9,9 +9,6 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
 from kiosk.core.errors import SettingsError
 from kiosk.core.settings import MODES
 
-EDITABLE = ("camera", "mode", "verify_threshold", "identify_threshold", "door_open_s",
-            "consecutive_frames", "cooldown_s", "verify_timeout_s")
-
 THRESHOLD_HELP = (
     "Thresholds are the largest face distance still taken as the same person (0 = identical,"
     " 2 = opposite). A higher threshold lets more strangers in by mistake; a lower one turns"

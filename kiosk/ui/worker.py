@@ -26,10 +26,13 @@ Job = Callable[[Any, Any], Any]  # (engine, gallery) -> result, run on the analy
 
 
 def real_engine(settings):
-    """Engine.load, imported here so that `import kiosk.ui` stays instant."""
+    """Engine.load, then warmed up: "ready" on screen means the first face is fast too.
+    (Imported here so that `import kiosk.ui` stays instant.)"""
     from kiosk.core.pipeline import Engine
 
-    return Engine.load(settings)
+    engine = Engine.load(settings)
+    engine.warm_up()
+    return engine
 
 
 def gallery_from_store(store, engine):
@@ -90,6 +93,9 @@ class AnalysisWorker(QThread):
         self._handles: set[JobHandle] = set()  # alive until their signals are delivered
         self.meter = RateMeter(window=10)
         self.last_ms = 0.0
+        # A job put in the queue after run()'s last _fail_jobs but before isFinished() turns
+        # true would otherwise wait forever: `finished` reaches the GUI thread after both.
+        self.finished.connect(self._fail_late_jobs)
 
     # --- called from the GUI thread -----------------------------------------------------
     def set_task(self, task: Task) -> None:
