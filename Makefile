@@ -29,6 +29,7 @@ lint: $(STAMP)
 
 benchmark: $(STAMP) weights
 	$(PY) -m kiosk benchmark --lfw ../shared/testdata/lfw-view1
+	$(PY) -m kiosk benchmark-screen
 
 evaluate: $(STAMP) weights
 	$(PY) -m kiosk evaluate --pairs ../shared/testdata/lfw-view1/pairsDevTest.txt \

@@ -82,6 +82,10 @@ def _tool_commands(sub) -> None:
     benchmark.add_argument("--repeats", type=int, default=30)
     benchmark.add_argument("--image", help="a photo with one face (default: matplotlib's sample portrait)")
     benchmark.add_argument("--lfw", metavar="DIR", help="also compare fp32 and int8 accuracy on DIR/pairsDevTest.txt")
+    screen = sub.add_parser("benchmark-screen",
+                            help="the front desk's speed: window, ready, preview fps, decision latency")
+    screen.add_argument("--json", action="store_true")
+    screen.add_argument("--cycles", type=int, default=10, help="times a face walks in (default 10)")
     weights = sub.add_parser("weights", help="download or check the FaceNet weights")
     weights.add_argument("action", choices=("fetch", "verify", "path"))
     weights.add_argument("--force", action="store_true", help="download again even if present")

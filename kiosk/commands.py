@@ -255,6 +255,18 @@ def cmd_gui(args) -> int:
                    quit_after_ms=args.quit_after_ms, demo=args.demo)
 
 
+def cmd_benchmark_screen(args) -> int:
+    """Run first thing in its process: its times count from the process start."""
+    from kiosk.core.imageio import read_image_rgb
+    from kiosk.selftest import builtin_frame_rgb, headless_defaults, portrait_path
+
+    headless_defaults()
+    from kiosk.ui.screen_benchmark import run
+
+    return run(load_settings(args), read_image_rgb(portrait_path()), builtin_frame_rgb(),
+               cycles=args.cycles, as_json=args.json)
+
+
 def cmd_evaluate(args) -> int:
     from kiosk.core.lfw import run_evaluate
 

@@ -32,10 +32,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from kiosk.core.errors import KioskError
+from kiosk.core.proctime import process_age_s
 
 log = logging.getLogger(__name__)
 
-_IMPORTED_AT = time.monotonic()
 PORTRAIT_FILE = "grace_hopper.jpg"
 TILE_PX = 16  # the scrambled face: 16x16 px tiles in a fixed random order
 WINDOW_TIMEOUT_S = 180.0  # a cold start from a cold disk on a slow PC
@@ -96,41 +96,6 @@ def scrambled_rgb(image_rgb: np.ndarray, box_xywh: Sequence[int], seed: int = 0)
     tiles = tiles[np.random.default_rng(seed).permutation(len(tiles))]
     region[:] = tiles.reshape(rows, cols, TILE_PX, TILE_PX, 3).swapaxes(1, 2).reshape(region.shape)
     return out
-
-
-# --- timing -------------------------------------------------------------------------------
-def process_age_s() -> tuple[float, str]:
-    """Seconds since this process started, and what that is measured from."""
-    try:
-        if sys.platform.startswith("linux"):
-            return _linux_process_age_s(), "process start"
-        if sys.platform == "win32":
-            return _windows_process_age_s(), "process start"
-    except (OSError, ValueError, AttributeError):
-        pass
-    return time.monotonic() - _IMPORTED_AT, "self-test start"
-
-
-def _linux_process_age_s() -> float:
-    with open("/proc/self/stat") as fh:  # field 22 is the start time in clock ticks after boot
-        start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
-    with open("/proc/uptime") as fh:
-        uptime_s = float(fh.read().split()[0])
-    return uptime_s - start_ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _windows_process_age_s() -> float:
-    import ctypes
-    from ctypes import wintypes
-
-    kernel32 = ctypes.windll.kernel32
-    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
-    times = [wintypes.FILETIME() for _ in range(5)]  # created, exited, kernel, user, now
-    if not kernel32.GetProcessTimes(kernel32.GetCurrentProcess(), *map(ctypes.byref, times[:4])):
-        raise OSError("GetProcessTimes failed")
-    kernel32.GetSystemTimeAsFileTime(ctypes.byref(times[4]))
-    ticks = [(t.dwHighDateTime << 32) | t.dwLowDateTime for t in (times[0], times[4])]
-    return (ticks[1] - ticks[0]) / 1e7  # FILETIME counts 100 ns
 
 
 # --- the window ---------------------------------------------------------------------------
@@ -281,7 +246,7 @@ def run_check(name: str, check: Callable[[], str]) -> CheckResult:
     return CheckResult(name, ok, detail, time.perf_counter() - start)
 
 
-def _prepare_environment() -> None:
+def headless_defaults() -> None:
     """Offscreen Qt when there is no display; TensorFlow's C++ start-up chatter off."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -298,7 +263,7 @@ def _header(settings) -> str:
 
 def run_self_test(settings, images: Sequence[str] = (), out: Callable[[str], None] = print) -> int:
     """Run every check, print one line each and a summary; 0 if all passed, else 1."""
-    _prepare_environment()
+    headless_defaults()
     started = time.perf_counter()
     out(_header(settings))
     results = []

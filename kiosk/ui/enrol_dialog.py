@@ -215,7 +215,7 @@ class EnrolDialog(QDialog):
             self.saved = self.store.enroll(
                 name, [s.embedding for s in self.shots], model_id=self.controller.model_id,
                 employee_id=self.employee_edit.text().strip() or None,
-                sources=[s.source for s in self.shots])
+                sources=[_shot_label(s.source) for s in self.shots])  # as the CLI: file names
         except KioskError as exc:
             self.inform(f"Nothing was saved: {exc}")
             return
