@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kiosk.core.imageio import course_pixels
 from kiosk.core.models import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -28,21 +29,9 @@ def load_model(weights_dir: str | Path | None = None):
     return build_keras_model(paths.weights_dir(weights_dir))
 
 
-def _course_pixels(image_path) -> np.ndarray:
-    """(1, 160, 160, 3) float in [0, 1]: what ``keras.preprocessing.image.load_img(path,
-    target_size=(160, 160))`` followed by ``/ 255`` gives (PIL nearest resize, RGB)."""
-    from PIL import Image
-
-    from kiosk.core.imageio import read_image_rgb
-
-    rgb = Image.fromarray(read_image_rgb(image_path))
-    resized = np.asarray(rgb.resize((160, 160), Image.NEAREST), dtype=np.float64)
-    return np.around(resized / 255.0, decimals=12)[None]
-
-
 def img_to_encoding(image_path, model) -> np.ndarray:
     """(1, 128) L2-normalised encoding of the whole image at ``image_path``."""
-    embedding = model.predict_on_batch(_course_pixels(image_path).astype(np.float32))
+    embedding = model.predict_on_batch(course_pixels(image_path).astype(np.float32))
     return embedding / np.linalg.norm(embedding, ord=2)
 
 

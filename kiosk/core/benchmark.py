@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from kiosk.core.imageio import read_image_rgb
+from kiosk.core.imageio import course_pixels, read_image_rgb
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +78,10 @@ def _identify_stats(repeats: int, dim: int = 128) -> dict:
 
 def _course_stats(weights_dir: Path, image_path: Path, repeats: int) -> dict:
     """The course's path: whole image, /255, ``model.predict`` on one image."""
-    from kiosk.course import _course_pixels
     from kiosk.core.facenet import build_keras_model
 
     model = build_keras_model(weights_dir)
-    pixels = _course_pixels(image_path).astype(np.float32)
+    pixels = course_pixels(image_path).astype(np.float32)
     return timed_ms(lambda: model.predict(pixels, verbose=0), max(5, repeats // 3))
 
 

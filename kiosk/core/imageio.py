@@ -70,3 +70,13 @@ def read_image_rgb(path: str | os.PathLike) -> np.ndarray:
 def bgr_to_rgb(frame_bgr: np.ndarray) -> np.ndarray:
     """The one colour conversion of a camera frame (OpenCV delivers BGR)."""
     return np.ascontiguousarray(frame_bgr[:, :, ::-1])
+
+
+def course_pixels(path: str | os.PathLike) -> np.ndarray:
+    """(1, 160, 160, 3) float64 in [0, 1]: the course's whole-image preprocessing, i.e. what
+    ``keras.preprocessing.image.load_img(path, target_size=(160, 160))`` then ``/ 255`` gives
+    (PIL nearest-neighbour resize, RGB). Not the product's pipeline (that crops the face)."""
+    from PIL import Image
+
+    resized = Image.fromarray(read_image_rgb(path)).resize((160, 160), Image.NEAREST)
+    return np.around(np.asarray(resized, dtype=np.float64) / 255.0, decimals=12)[None]

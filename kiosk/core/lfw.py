@@ -17,7 +17,7 @@ import numpy as np
 from kiosk.core import evaluation
 from kiosk.core.crops import face_crop
 from kiosk.core.errors import KioskError
-from kiosk.core.imageio import read_image_rgb
+from kiosk.core.imageio import course_pixels, read_image_rgb
 from kiosk.core.types import Face
 
 log = logging.getLogger(__name__)
@@ -59,12 +59,9 @@ def embed_subjects(embedder, found: dict, margin: float, align: bool, batch: int
 def pixel_embeddings(root: Path, rel_paths: Sequence[str]) -> dict:
     """The course's naive verifier: the whole image at 160x160 (nearest), pixels / 255,
     compared directly (made unit length so its distances share the 0..2 scale)."""
-    from PIL import Image
-
     out = {}
     for rel in rel_paths:
-        small = Image.fromarray(read_image_rgb(root / rel)).resize((160, 160), Image.NEAREST)
-        flat = np.asarray(small, np.float32).ravel() / 255.0
+        flat = course_pixels(root / rel).astype(np.float32).ravel()
         out[rel] = flat / max(float(np.linalg.norm(flat)), 1e-12)
     return out
 
@@ -158,13 +155,21 @@ def all_pair_distances(embeddings: dict, chunk_rows: int = 1024) -> tuple[np.nda
 
 
 def operating_points(genuine: np.ndarray, impostor: np.ndarray, fars: Sequence[float]) -> list[dict]:
-    """For each target FAR: the largest threshold whose measured FAR stays at or under it."""
+    """For each target FAR: the largest threshold whose measured FAR stays at or under it.
+
+    Accepting means ``distance <= threshold``, as the kiosk does; the threshold is therefore
+    the k-th smallest impostor distance (k = far x pairs), or just below the smallest.
+    """
     ordered = np.sort(impostor)
     points = []
     for far in fars:
-        threshold = float(ordered[int(far * len(ordered))]) if len(ordered) else float("nan")
+        k = int(far * len(ordered))
+        if not len(ordered):
+            threshold = float("nan")
+        else:
+            threshold = float(ordered[k - 1]) if k > 0 else float(np.nextafter(ordered[0], -np.inf))
         points.append({"far_target": far, "threshold": threshold,
-                       "far": float(np.mean(impostor < threshold)), "tar": float(np.mean(genuine < threshold))})
+                       "far": float(np.mean(impostor <= threshold)), "tar": float(np.mean(genuine <= threshold))})
     return points
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QMessageBox, QPushButton, QSpinBox, QWidget)
 
 from kiosk.core.errors import SettingsError
 from kiosk.core.settings import MODES
+from kiosk.ui.widgets import pick_photo_folder, pick_video
 
 THRESHOLD_HELP = (
     "Thresholds are the largest face distance still taken as the same person (0 = identical,"
@@ -91,13 +92,10 @@ class SettingsDialog(QDialog):
 
     @Slot()
     def _pick_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Video file", "",
-                                              "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;All files (*)")
-        if path:
+        if path := pick_video(self):
             self.camera_edit.setText(path)
 
     @Slot()
     def _pick_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Folder of photos")
-        if path:
+        if path := pick_photo_folder(self):
             self.camera_edit.setText(path)

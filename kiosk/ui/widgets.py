@@ -127,16 +127,26 @@ class CameraBanner(QFrame):
 
     @Slot()
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Play a video file", "",
-                                              "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;All files (*)")
-        if path:
+        if path := pick_video(self):
             self.sourceChosen.emit(path)
 
     @Slot()
     def _choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Play a folder of photos")
-        if path:
+        if path := pick_photo_folder(self):
             self.sourceChosen.emit(path)
+
+
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;All files (*)"
+
+
+def pick_video(parent: QWidget) -> str:
+    """A video file to play as the camera ("" if cancelled)."""
+    return QFileDialog.getOpenFileName(parent, "Play a video file", "", VIDEO_FILTER)[0]
+
+
+def pick_photo_folder(parent: QWidget) -> str:
+    """A folder of photos to play as the camera ("" if cancelled)."""
+    return QFileDialog.getExistingDirectory(parent, "Play a folder of photos")
 
 
 def camera_text(status: CameraStatus, now: float) -> str:
