@@ -213,3 +213,31 @@ def test_capture_loop_survives_an_unexpected_driver_error():
         assert loop.is_running()
     finally:
         loop.stop()
+
+
+class HungCamera(ScriptedCamera):
+    """Its second read blocks in the "driver" until `release` is set."""
+
+    def __init__(self):
+        super().__init__(frames(1), fps=100)
+        self.release = threading.Event()
+        self.blocked = threading.Event()
+
+    def read(self):
+        if self.attempts >= 1:
+            self.blocked.set()
+            self.release.wait(10)
+        return super().read()
+
+
+def test_a_read_that_outlasts_stop_puts_no_stale_frame():
+    holder, camera = LatestFrame(), HungCamera()
+    loop = CaptureLoop(lambda: camera, holder).start()
+    assert wait_for(camera.blocked.is_set)
+    seq_before = holder.latest()[0]
+    t0 = time.monotonic()
+    loop.stop(timeout_s=0.2)
+    assert time.monotonic() - t0 < 1.0 and loop.is_running()  # left behind, not waited for
+    camera.release.set()
+    assert wait_for(lambda: not loop.is_running())
+    assert holder.latest()[0] == seq_before and loop.status().state == capture.STOPPED

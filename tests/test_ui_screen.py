@@ -288,3 +288,16 @@ def test_run_gui_smoke_closes_by_itself(qapp, tmp_path):
     assert run_gui(make_settings(tmp_path), demo=True, quit_after_ms=800) == 0
     assert time.monotonic() - t0 < 10
     assert not kiosk_threads()
+
+
+def test_switching_away_from_a_hung_camera_does_not_freeze_the_window(kiosk, qtbot):
+    from tests.test_camera import HungCamera
+
+    hung = HungCamera()
+    k = kiosk(camera=lambda: hung)
+    qtbot.waitUntil(hung.blocked.is_set, timeout=5000)
+    t0 = time.monotonic()
+    k.controller.set_camera(lambda: k.camera)  # the scripted camera of the fixture
+    assert time.monotonic() - t0 < 1.5
+    qtbot.waitUntil(lambda: k.controller.camera_status().ok, timeout=5000)
+    hung.release.set()

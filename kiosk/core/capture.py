@@ -62,6 +62,8 @@ class CaptureLoop:
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        """Ask the thread to end and wait up to ``timeout_s``. A thread still blocked in the
+        driver after that is left behind (a daemon); it will not put another frame."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout_s)
@@ -117,7 +119,10 @@ class CaptureLoop:
         next_at = time.monotonic()
         try:
             while not self._stop.is_set():
-                self.frames.put(source.read())
+                frame_bgr = source.read()
+                if self._stop.is_set():  # a read that outlasted stop(): its frame is stale
+                    break
+                self.frames.put(frame_bgr)
                 self.meter.tick()
                 self._ever_live = True
                 next_at = self._pace(source.pace_fps, next_at)

@@ -25,6 +25,7 @@ from kiosk.ui.qt_compat import MainThreadGc
 log = logging.getLogger(__name__)
 
 STARTING, READY, FAILED = "starting", "ready", "failed"
+SWITCH_WAIT_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,12 @@ class KioskController(QObject):
 
     # --- commands -----------------------------------------------------------------------
     def set_camera(self, camera: str | Callable) -> None:
-        """Switch to another source (a camera string or a CameraSource factory)."""
-        self.capture.stop()
+        """Switch to another source (a camera string or a CameraSource factory).
+
+        The GUI thread waits at most SWITCH_WAIT_S for the old capture thread: a driver hung
+        in a read must not freeze the window (the old thread then ends on its own).
+        """
+        self.capture.stop(timeout_s=SWITCH_WAIT_S)
         self._camera = camera
         self.capture = CaptureLoop(camera, self.frames, self._backoff_s).start()
 
