@@ -36,6 +36,16 @@ def test_window_opens_at_once_then_the_model_becomes_ready(kiosk, qtbot):
     assert "model ready" in k.window.status_line.text()
 
 
+def test_a_kiosk_with_nobody_enrolled_tells_the_admin_what_to_do(kiosk, qtbot):
+    from kiosk.ui.widgets import NOBODY_ENROLLED
+
+    k = kiosk(people={})
+    qtbot.waitUntil(lambda: k.window.panel.detail.text() == NOBODY_ENROLLED, timeout=5000)
+    fakes.enrol_cards(k.store, {"Carol": "green"})
+    k.controller.reload_gallery()
+    qtbot.waitUntil(lambda: k.window.panel.detail.text() == "", timeout=5000)
+
+
 def test_enrolled_person_is_welcomed_and_logged(kiosk, qtbot):
     k = kiosk(card_frame(RED))
     decision = k.wait_decision(d.WELCOME)

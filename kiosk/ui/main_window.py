@@ -22,7 +22,8 @@ from kiosk.ui.live_view import LiveView
 from kiosk.ui.log_dialog import LogDialog
 from kiosk.ui.people_dialog import PeopleDialog
 from kiosk.ui.settings_dialog import SettingsDialog
-from kiosk.ui.widgets import IDLE_TEXT, CameraBanner, ClaimEntry, DecisionPanel, StatusLine
+from kiosk.ui.widgets import (IDLE_TEXT, NOBODY_ENROLLED, CameraBanner, ClaimEntry, DecisionPanel,
+                              StatusLine)
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_gallery(self, count: int) -> None:
         self._enrolled = count
+        self._on_model(self.controller.model)
 
     @Slot(object)
     def _on_model(self, model: ModelState) -> None:
@@ -146,7 +148,8 @@ class MainWindow(QMainWindow):
         idle = IDLE_TEXT[self.controller.mode] if model.state == READY else STARTING_TEXT
         if model.state == FAILED:
             idle = "Face recognition is unavailable — please see reception"
-        self.panel.set_idle_text(idle)
+        first_run = model.state == READY and self._enrolled == 0
+        self.panel.set_idle_text(idle, NOBODY_ENROLLED if first_run else "")
         self.refresh_status()
 
     @Slot(str)

@@ -13,6 +13,7 @@ from kiosk.core.capture import CONNECTING, ENDED, LIVE, CameraStatus
 
 IDLE_TEXT = {decisions.RECOGNIZE: "Welcome! Please look at the camera",
              decisions.VERIFY: "Scan your badge or type your employee ID"}
+NOBODY_ENROLLED = "Nobody is enrolled yet — an admin can add people with “Enrol a person…”"
 STYLE_BY_KIND = {
     decisions.WELCOME: "good", decisions.VERIFIED: "good",
     decisions.STRANGER: "bad", decisions.REFUSED: "bad",
@@ -44,19 +45,19 @@ class DecisionPanel(QFrame):
         self.style_name = "idle"
         self._shown: list[decisions.Decision] = []
         self._shown_at = 0.0
-        self._idle = IDLE_TEXT[decisions.RECOGNIZE]
+        self._idle, self._idle_detail = IDLE_TEXT[decisions.RECOGNIZE], ""
         self._clear = QTimer(self, singleShot=True)
         self._clear.timeout.connect(self.show_idle)
         self.show_idle()
 
-    def set_idle_text(self, text: str) -> None:
-        self._idle = text
+    def set_idle_text(self, text: str, detail: str = "") -> None:
+        self._idle, self._idle_detail = text, detail
         if self.style_name == "idle":
             self.show_idle()
 
     @Slot()
     def show_idle(self) -> None:
-        self._set("idle", self._idle, "")
+        self._set("idle", self._idle, self._idle_detail)
 
     @Slot(str)
     def show_prompt(self, text: str) -> None:
