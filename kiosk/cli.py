@@ -122,9 +122,20 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_commands(sub)
     _tool_commands(sub)
     _app_commands(sub)
-    for command in sub.choices.values():
+    for command in _command_parsers(sub):
         _add_global_flags(command, on_command=True)
     return parser
+
+
+def _command_parsers(sub) -> list[argparse.ArgumentParser]:
+    """Every command's parser, nested ones too (``people list``, ``admin set-pin``)."""
+    found = []
+    for parser in sub.choices.values():
+        found.append(parser)
+        for action in parser._actions:  # argparse has no public way to list sub-parsers
+            if isinstance(action, argparse._SubParsersAction):
+                found += _command_parsers(action)
+    return found
 
 
 def _handler(command: str) -> Callable:

@@ -243,6 +243,16 @@ def test_corrupt_weights_message(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv", [
+    ["people", "list", "--data-dir", "D"],
+    ["people", "remove", "bob", "--data-dir", "D"],
+    ["admin", "set-pin", "--data-dir", "D"],
+    ["events", "--data-dir", "D", "--json"],
+])
+def test_nested_commands_take_the_global_flags_too(argv):
+    assert cli.build_parser().parse_args(argv).data_dir == "D"
+
+
+@pytest.mark.parametrize("argv", [
     ["--data-dir", "D", "--log-level", "info", "gui", "--demo"],
     ["gui", "--data-dir", "D", "--log-level", "info", "--demo"],  # how `python main.py --data-dir D` arrives
     ["--log-level", "debug", "gui", "--data-dir", "D", "--log-level", "info", "--demo"],  # the later one wins

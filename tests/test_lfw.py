@@ -56,10 +56,17 @@ def test_operating_points_hold_their_far():
     impostor = np.linspace(0.5, 2.0, 10_000)
     genuine = np.linspace(0.0, 1.0, 100)
     point, = operating_points(genuine, impostor, [1e-3])
-    assert point["far"] == 1e-3 and point["threshold"] == pytest.approx(0.5 + 1.5 * 9 / 9999, abs=1e-9)
+    assert point["far"] == 1e-3 and point["threshold"] == pytest.approx(0.5 + 1.5 * 10 / 9999, abs=1e-9)
+    assert point["threshold"] < impostor[10]  # the 11th impostor stays out
     assert point["tar"] == pytest.approx(np.mean(genuine <= point["threshold"]))
     strictest, = operating_points(genuine, impostor, [1e-5])  # fewer than one impostor pair
     assert strictest["far"] == 0.0 and strictest["threshold"] < 0.5
+
+
+def test_operating_points_keep_ties_out():
+    """Accepting on <=, a threshold at a tied impostor distance would let all the ties in."""
+    point, = operating_points(np.array([0.05]), np.array([0.1, 0.2, 0.2, 0.3]), [0.5])
+    assert point["far"] <= 0.5 and point["threshold"] < 0.2 and point["tar"] == 1.0
 
 
 def test_subject_is_the_large_central_face():

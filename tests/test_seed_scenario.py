@@ -77,3 +77,21 @@ def test_every_decision_is_logged(service):
     assert len(service.store.events()) == before + 2
     assert (newest[0].mode, newest[0].identity, newest[0].accepted) == ("recognize", "arnaud", True)
     assert (newest[1].mode, newest[1].claimed, newest[1].accepted) == ("verify", "kian", False)
+
+
+@pytest.mark.parametrize("probe, claim", [(0, "younes"), (2, "kian")], ids=["accepted", "refused"])
+def test_a_photo_and_the_screen_log_the_same_line_for_the_same_match(service, probe, claim):
+    """`kiosk verify` (the service) and the front desk (a VerifySession fed the same match)
+    write identical access-log lines: one decision path for both."""
+    from kiosk.core import decisions
+
+    outcome = service.verify_image(camera(probe), claim)
+    from_photo = service.store.events(limit=1)[0]
+    session = decisions.VerifySession(claim, outcome.person, consecutive_frames=1)
+    from_screen = decisions.log_decision(service.store, session.update(outcome.match))
+
+    def line(e):
+        return (e.mode, e.claimed, e.identity, e.accepted, e.distance, e.detail, e.person_id, e.template_id)
+
+    assert line(from_photo) == line(from_screen)
+    assert from_photo.accepted is (probe == 0)

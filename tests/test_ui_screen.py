@@ -144,6 +144,22 @@ def test_someone_enrolled_from_the_command_line_meanwhile_can_verify(kiosk, qtbo
     assert decision.kind == d.VERIFIED and decision.message == "It's Carol, welcome in!"
 
 
+def test_a_claim_made_before_the_model_was_ready_for_someone_it_cannot_check(kiosk, qtbot):
+    """Dave has templates of another model only; claimed while the model still loads, the
+    session reloads the gallery once, then says he has no photos (not "could not see you")."""
+    import numpy as np
+
+    def dave(store):
+        store.enroll("Dave", [np.eye(1, 512, 5, dtype=np.float32)[0]], model_id="another-model")
+
+    k = kiosk(card_frame(RED), mode="verify", enrol=dave, verify_timeout_s=8.0,
+              engine_factory=lambda s: fakes.fake_engine(s, load_delay_s=0.5))
+    claim(k, "Dave")
+    assert k.controller.session is not None  # the model was not ready: nothing to count yet
+    decision = k.wait_decision(timeout_ms=5000)
+    assert decision.kind == d.NO_TEMPLATES and "Dave has no photos" in decision.message
+
+
 def test_badge_typed_while_focus_is_elsewhere_still_lands(kiosk):
     k = kiosk(card_frame(RED), mode="verify")
     k.wait_ready()

@@ -157,8 +157,8 @@ def all_pair_distances(embeddings: dict, chunk_rows: int = 1024) -> tuple[np.nda
 def operating_points(genuine: np.ndarray, impostor: np.ndarray, fars: Sequence[float]) -> list[dict]:
     """For each target FAR: the largest threshold whose measured FAR stays at or under it.
 
-    Accepting means ``distance <= threshold``, as the kiosk does; the threshold is therefore
-    the k-th smallest impostor distance (k = far x pairs), or just below the smallest.
+    Accepting means ``distance <= threshold``, as the kiosk does, so the threshold lies just
+    below the (k+1)-th smallest impostor distance (k = far x pairs): ties there stay out.
     """
     ordered = np.sort(impostor)
     points = []
@@ -166,8 +166,10 @@ def operating_points(genuine: np.ndarray, impostor: np.ndarray, fars: Sequence[f
         k = int(far * len(ordered))
         if not len(ordered):
             threshold = float("nan")
+        elif k >= len(ordered):
+            threshold = float(ordered[-1])
         else:
-            threshold = float(ordered[k - 1]) if k > 0 else float(np.nextafter(ordered[0], -np.inf))
+            threshold = float(np.nextafter(ordered[k], -np.inf))
         points.append({"far_target": far, "threshold": threshold,
                        "far": float(np.mean(impostor <= threshold)), "tar": float(np.mean(genuine <= threshold))})
     return points

@@ -104,6 +104,8 @@ def from_file(path: Path) -> dict[str, Any]:
             return _known(tomllib.load(fh), str(path))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise SettingsError(f"cannot read the settings file {path}: {exc.strerror or exc}") from exc
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -129,10 +131,10 @@ def save(settings: Settings, keys: tuple[str, ...]) -> Path:
     import tomli_w
 
     path = settings.data_path / SETTINGS_FILE
-    current = from_file(path)
-    current.update({k: getattr(settings, k) for k in keys})
     tmp = path.with_suffix(".tmp")
     try:
+        current = from_file(path)
+        current.update({k: getattr(settings, k) for k in keys})
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(tomli_w.dumps(current).encode())
         tmp.replace(path)

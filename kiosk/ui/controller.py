@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 STARTING, READY, FAILED = "starting", "ready", "failed"
 SWITCH_WAIT_S = 0.5
+PENDING, DONE = "pending", "done"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class KioskController(QObject):
         self.worker = AnalysisWorker(self.frames, store, settings, engine_factory=engine_factory)
         self.tracker = RecognizeTracker.from_settings(settings, clock)
         self.session: VerifySession | None = None
+        self._gallery_refresh: str | None = None
         self._enrolling_for: int | None = None
         self._door = _single_shot(self, self._close_door)
         self._ticker = QTimer(self, interval=200)
@@ -81,7 +83,7 @@ class KioskController(QObject):
         self.worker.ready.connect(self._on_ready)
         self.worker.errored.connect(self._on_error)
         self.worker.yielded.connect(self._on_result)
-        self.worker.galleryLoaded.connect(self.galleryChanged)
+        self.worker.galleryLoaded.connect(self._on_gallery_loaded)
 
     # --- life cycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -162,6 +164,7 @@ class KioskController(QObject):
         if self._templates_of(person) == 0:
             return self._announce(decisions.no_templates(text, person))
         self.session = VerifySession.from_settings(text, person, self.settings, self._clock)
+        self._gallery_refresh = None  # None, PENDING or DONE, for this session
         self.worker.set_task(self._task(VERIFY, person.person_id))
         self.prompted.emit(self.session.prompt)
         return None
@@ -208,11 +211,27 @@ class KioskController(QObject):
             for decision in self.tracker.update(faces):
                 self._announce(decision)
         elif self._for_session(result) and result.claim_without_templates:
-            # claim() found templates in the store, so the worker's gallery predates them
-            # (someone enrolled with `kiosk enroll` meanwhile): reload; the session goes on.
-            self.worker.reload_gallery()
+            self._claim_not_in_gallery()
         elif self._for_session(result):
             self._finish_session(self.session.update(result.verify_match))
+
+    def _claim_not_in_gallery(self) -> None:
+        """claim() found templates in the store, so the worker's gallery may predate them
+        (someone enrolled with `kiosk enroll` meanwhile): reload it once; if the claimed
+        person is still missing after that, they have no templates for this model."""
+        if self._gallery_refresh is None:
+            self._gallery_refresh = PENDING
+            self.worker.reload_gallery()
+        elif self._gallery_refresh == DONE:
+            self._finish_session(decisions.no_templates(self.session.claim, self.session.person))
+
+    @Slot(int)
+    def _on_gallery_loaded(self, templates: int) -> None:
+        # Results queued before this signal were analysed with the old gallery; later ones
+        # with the new one (the worker emits both, in order).
+        if self._gallery_refresh == PENDING:
+            self._gallery_refresh = DONE
+        self.galleryChanged.emit(templates)
 
     @Slot()
     def _tick(self) -> None:

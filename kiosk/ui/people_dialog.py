@@ -95,7 +95,12 @@ class PeopleDialog(QDialog):
         person = self.selected()
         if person is None:
             return
-        every_model = self.store.find_person(person.name).template_count  # remove() deletes them all
+        try:  # remove() deletes the templates of every model: count them all
+            every_model = self.store.find_person(person.name).template_count
+        except KioskError as exc:  # renamed or removed meanwhile (e.g. from the command line)
+            self.inform(str(exc))
+            self.refresh()
+            return
         if self.confirm(f"Remove {person.name} and their {every_model} photo(s)? "
                         "Their access-log lines are kept."):
             self._change(lambda: self.store.remove(person.name))

@@ -7,7 +7,7 @@ built-in portrait as ``kiosk benchmark``), so the moment a face "walks in" is kn
 
 1. *window visible*: process start -> the main window is shown;
 2. *ready*: process start -> the models are loaded and warmed up on the analysis thread;
-3. the portrait is enrolled (on the analysis thread, from the frame itself), then
+3. the portrait (the photo file, not the frame) is enrolled, encoded on the analysis thread; then
    ``cycles`` times: an empty scene for ``gap_s``, then the face until "Welcome, …" is shown
    and ``hold_s`` longer (a person does not vanish when the door opens).
    *decision latency* = the decision reaching the screen - the first camera frame with the
@@ -19,8 +19,6 @@ built-in portrait as ``kiosk benchmark``), so the moment a face "walks in" is kn
 from __future__ import annotations
 
 import json
-import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,9 +29,8 @@ from PySide6.QtWidgets import QApplication
 
 from kiosk.core import decisions
 from kiosk.core.proctime import process_age_s
-from kiosk.core.store import Store
-from kiosk.ui.app import build_window
 from kiosk.ui.controller import FAILED, READY
+from kiosk.ui.window_check import throwaway_window
 
 CAMERA_FPS = 30.0
 TARGETS = {"window_visible_s": 2.0, "ready_s": 12.0, "preview_fps": 25.0, "decision_ms": 300.0}
@@ -175,27 +172,24 @@ class _Run(QObject):
 def measure(settings, portrait_rgb: np.ndarray, frame_rgb: np.ndarray, *, cycles: int = 10,
             gap_s: float = 1.5, hold_s: float = 1.0, timeout_s: float = 300.0) -> ScreenReport:
     """Open the front desk on a throw-away store and measure it (see the module's doc)."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    report = ScreenReport(platform=app.platformName())
     empty_bgr = np.full_like(frame_rgb, 110)
     camera = PresenceCamera(empty_bgr, np.ascontiguousarray(frame_rgb[:, :, ::-1]))
-    with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
-        # One welcome per visit: the cooldown outlasts the stay but not the gap to the next one.
-        settings = settings.replace(data_dir=tmp, cooldown_s=hold_s + gap_s / 2)
-        with Store.open(settings.database_path) as store:
-            window = build_window(settings, store, camera=lambda: camera)
-            loop = QEventLoop()
-            run = _Run(window, camera, portrait_rgb, cycles, gap_s, hold_s, timeout_s, loop, report)
-            window.start()
-            report.window_visible_s = process_age_s()[0]
-            if not window.isVisible():
-                report.failure = "the main window did not become visible"
-            else:
-                loop.exec()
-            run.sampler.stop()
-            run.deadline.stop()
-            window.force_close()
-            app.processEvents()
+    # One welcome per visit: the cooldown outlasts the stay but not the gap to the next one.
+    settings = settings.replace(cooldown_s=hold_s + gap_s / 2)
+    with throwaway_window(settings, lambda: camera, "kiosk-bench-") as (app, window):
+        report = ScreenReport(platform=app.platformName())
+        loop = QEventLoop()
+        run = _Run(window, camera, portrait_rgb, cycles, gap_s, hold_s, timeout_s, loop, report)
+        window.start()
+        report.window_visible_s = process_age_s()[0]
+        if not window.isVisible():
+            report.failure = "the main window did not become visible"
+        else:
+            loop.exec()
+        run.sampler.stop()
+        run.deadline.stop()
+    if window.controller.threads_running():
+        report.failure = report.failure or "the window closed but a kiosk thread is still running"
     return report
 
 

@@ -1,14 +1,16 @@
-"""The self-test's window check: open the front desk as ``kiosk gui`` does, watch, close it.
+"""The front desk opened as ``kiosk gui`` opens it, on a throw-away store, for a check.
 
-Qt lives here so that ``kiosk.selftest`` (which sits beside the CLI) needs no PySide6 import;
-it turns the ``WindowRun`` this returns into ``ok`` or ``FAIL``.
+``throwaway_window`` is shared by the self-test's window check (``open_and_close_window``,
+whose ``WindowRun`` ``kiosk.selftest`` turns into ``ok`` or ``FAIL``) and by
+``kiosk benchmark-screen``. Qt lives here so that ``kiosk.selftest`` needs no PySide6 import.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
@@ -18,6 +20,7 @@ from kiosk.core.camera import ScriptedCamera
 from kiosk.core.store import Store
 from kiosk.ui.app import build_window
 from kiosk.ui.controller import FAILED, READY
+from kiosk.ui.display import check_display
 
 
 @dataclass
@@ -55,34 +58,43 @@ class _Watch(QObject):
             self.loop.quit()
 
 
+@contextlib.contextmanager
+def throwaway_window(settings, camera: Callable, prefix: str = "kiosk-check-") -> Iterator:
+    """(app, window): the real window and engine factory on a temporary data dir, not yet
+    started; closed (threads stopped) and the data dir deleted on the way out.
+    Raises DisplayError first when there is no usable screen (see kiosk.ui.display)."""
+    if QApplication.instance() is None:
+        check_display()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        settings = settings.replace(data_dir=tmp)
+        with Store.open(settings.database_path) as store:
+            window = build_window(settings, store, camera=camera)
+            try:
+                yield app, window
+            finally:
+                window.force_close()
+                app.processEvents()
+
+
 def open_and_close_window(settings, frame_rgb: np.ndarray, timeout_s: float,
                           clock_s: Callable[[], float]) -> WindowRun:
     """The real window (real engine factory) on a throw-away store, fed ``frame_rgb``."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    with tempfile.TemporaryDirectory(prefix="kiosk-selftest-") as tmp:
-        settings = settings.replace(data_dir=tmp)
-        with Store.open(settings.database_path) as store:
-            return _show_and_watch(app, settings, store, frame_rgb, timeout_s, clock_s)
-
-
-def _show_and_watch(app, settings, store, frame_rgb, timeout_s, clock_s) -> WindowRun:
     frame_bgr = np.ascontiguousarray(frame_rgb[:, :, ::-1])
     camera = ScriptedCamera([frame_bgr], fps=10.0, description="self-test frame")
-    window = build_window(settings, store, camera=lambda: camera)
-    loop = QEventLoop()
-    run = WindowRun(platform=app.platformName(), visible=False)
-    watch = _Watch(window.controller, loop, clock_s, run)
-    timeout = QTimer(singleShot=True, interval=int(timeout_s * 1000))
-    timeout.timeout.connect(loop.quit)
-    timeout.start()
-    window.start()
-    run.visible = window.isVisible()
-    if run.visible:
-        run.shown_s = clock_s()
-        loop.exec()
-    timeout.stop()
-    window.force_close()
-    app.processEvents()
+    with throwaway_window(settings, lambda: camera, "kiosk-selftest-") as (app, window):
+        run = WindowRun(platform=app.platformName(), visible=False)
+        loop = QEventLoop()
+        watch = _Watch(window.controller, loop, clock_s, run)
+        timeout = QTimer(singleShot=True, interval=int(timeout_s * 1000))
+        timeout.timeout.connect(loop.quit)
+        timeout.start()
+        window.start()
+        run.visible = window.isVisible()
+        if run.visible:
+            run.shown_s = clock_s()
+            loop.exec()
+        timeout.stop()
+        del watch
     run.threads_stopped = not window.controller.threads_running() and not window.isVisible()
-    del watch
     return run
