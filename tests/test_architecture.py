@@ -38,6 +38,39 @@ def test_only_the_ui_package_imports_qt(path):
     assert not {m for m in imported_modules(path) if m.split(".")[0] == "PySide6"}
 
 
+def _is_slot(function: ast.FunctionDef) -> bool:
+    return any(getattr(getattr(d, "func", d), "id", "") == "Slot" for d in function.decorator_list)
+
+
+def _methods(tree) -> dict[str, ast.FunctionDef]:
+    return {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+
+
+def _connected_targets(tree) -> list[ast.Attribute]:
+    return [node.args[0] for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "connect" and node.args and isinstance(node.args[0], ast.Attribute)]
+
+
+def test_every_method_connected_to_a_signal_is_a_slot():
+    """PySide6 6.8+ cross-thread crashes were traced to undecorated callables (STYLE.md)."""
+    trees = {p: ast.parse(p.read_text()) for p in sorted((REPO / "kiosk" / "ui").glob("*.py"))}
+    everywhere: dict[str, list] = {}
+    for tree in trees.values():
+        for name, fn in _methods(tree).items():
+            everywhere.setdefault(name, []).append(fn)
+    missing = []
+    for path, tree in trees.items():
+        own = _methods(tree)
+        for target in _connected_targets(tree):
+            on_self = isinstance(target.value, ast.Name) and target.value.id == "self"
+            candidates = [own[target.attr]] if on_self and target.attr in own else (
+                [] if on_self else everywhere.get(target.attr, []))
+            missing += [f"{path.name}:{target.lineno} {target.attr}" for fn in candidates if not _is_slot(fn)]
+    assert not missing
+    assert any(_connected_targets(t) for t in trees.values())  # the check looked at something
+
+
 def test_import_kiosk_is_instant_and_light():
     code = ("import sys, time; t = time.perf_counter(); import kiosk, kiosk.cli, kiosk.core.pipeline, "
             "kiosk.core.store, kiosk.core.matching; print(time.perf_counter() - t); "

@@ -107,7 +107,8 @@ class _Run(QObject):
         self.sampler = QTimer(self, interval=250)
         self.sampler.timeout.connect(self.sample)
         self.deadline = QTimer(self, singleShot=True, interval=int(timeout_s * 1000))
-        self.deadline.timeout.connect(lambda: self.fail(f"not finished within {timeout_s:.0f} s"))
+        self.timeout_s = timeout_s
+        self.deadline.timeout.connect(self.timed_out)
         self.deadline.start()
 
     def fail(self, message: str) -> None:
@@ -126,7 +127,15 @@ class _Run(QObject):
         """The portrait becomes an enrolled person, encoded on the analysis thread."""
         handle = self.controller.submit(lambda engine, gallery: engine.encode_one(self.portrait_rgb))
         handle.returned.connect(self.enrolled)
-        handle.errored.connect(lambda exc: self.fail(f"enrolling the portrait failed: {exc}"))
+        handle.errored.connect(self.enrol_failed)
+
+    @Slot()
+    def timed_out(self) -> None:
+        self.fail(f"not finished within {self.timeout_s:.0f} s")
+
+    @Slot(object)
+    def enrol_failed(self, exc: Exception) -> None:
+        self.fail(f"enrolling the portrait failed: {exc}")
 
     @Slot(object)
     def enrolled(self, face_and_embedding) -> None:
@@ -136,11 +145,13 @@ class _Run(QObject):
         self.sampler.start()
         QTimer.singleShot(self.gap_ms, self.face_in)
 
+    @Slot()
     def face_in(self) -> None:
         self.camera.present(True)
         self.face_in_view = True
         self.waiting_since = time.perf_counter()
 
+    @Slot()
     def face_out(self) -> None:
         self.camera.present(False)
         self.face_in_view = False
