@@ -66,7 +66,9 @@ def who_is_it(image_path, database: dict, model) -> tuple[float, str]:
 def triplet_loss(y_true, y_pred, alpha: float = 0.2):
     """FaceNet's triplet loss. ``y_pred`` is (anchor, positive, negative), each (m, 128) or
     (128,); squared distances are summed over the last axis, the hinge over examples."""
-    import tensorflow as tf
+    from kiosk.core.tf_quiet import import_tensorflow
+
+    tf = import_tensorflow()
 
     anchor, positive, negative = (tf.cast(t, tf.float32) for t in y_pred[:3])
     pos_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)

@@ -28,6 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from kiosk.core.errors import WeightsError
+from kiosk.core.tf_quiet import import_tensorflow
 from kiosk.core.types import LANDMARK_NAMES, Face
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def _compile_pnet(model: Any) -> Any:
 
     Returns (box offsets (1, h, w, 4), face scores (1, h, w, 2)), h, w about H/2 - 5, W/2 - 5.
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8)])
     def pnet(level_rgb):
@@ -107,7 +108,7 @@ def _compile_patch_net(model: Any, side_px: int) -> Any:
     Traced once for every n. The cropping stays outside the graph: Grappler's cost model
     logs an error for CropAndResize with unknown shapes at every trace.
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     @tf.function(input_signature=[tf.TensorSpec([None, side_px, side_px, 3], tf.float32)])
     def patch_net(patches_rgb):
@@ -187,6 +188,7 @@ class MtcnnDetector:
     def _load_networks() -> tuple[Any, Any, Any]:
         """mtcnn's three networks with their bundled weights, each compiled once."""
         try:
+            import_tensorflow()
             from mtcnn.stages import StageONet, StagePNet, StageRNet
 
             stages = StagePNet(), StageRNet(), StageONet()

@@ -22,6 +22,7 @@ import numpy as np
 from kiosk.core import weights as weights_mod
 from kiosk.core.errors import WeightsError
 from kiosk.core.models import DEFAULT_MODEL, ModelSpec
+from kiosk.core.tf_quiet import import_tensorflow
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ _DROP_KEYS = ("batch_input_shape", "trainable")
 
 
 def _scale_sum_class():
+    import_tensorflow()
     import keras
 
     @keras.saving.register_keras_serializable(package="kiosk")
@@ -56,6 +58,7 @@ def _read_config(h5) -> dict[str, Any]:
 
 
 def _make_layer(spec: dict[str, Any], scale_sum):
+    import_tensorflow()
     import keras
 
     cfg = {k: v for k, v in spec["config"].items() if k not in _DROP_KEYS}
@@ -72,6 +75,7 @@ def _inbound_names(spec: dict[str, Any]) -> list[str]:
 
 def _build_graph(config: dict[str, Any]):
     """A Keras 3 functional model with the same layers, names and wiring as the file."""
+    import_tensorflow()
     import keras
 
     scale_sum = _scale_sum_class()
@@ -140,7 +144,7 @@ class KerasEmbedder:
     """Reference runtime: the Keras model under ``tf.function`` (no ``predict`` overhead)."""
 
     def __init__(self, model, spec: ModelSpec = DEFAULT_MODEL):
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         self.model = model
         self.model_id = spec.model_id

@@ -8,6 +8,7 @@ Only the interpreter (``ai_edge_litert``) is needed at run time once the export 
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 from kiosk.core.errors import WeightsError
 from kiosk.core.facenet import l2_normalise
 from kiosk.core.models import DEFAULT_MODEL, ModelSpec
+from kiosk.core.tf_quiet import import_tensorflow, stderr_filtered
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ def export_path(weights_dir: Path, runtime: str, spec: ModelSpec = DEFAULT_MODEL
 def _convert(weights_dir: Path, runtime: str, spec: ModelSpec) -> bytes:
     import tempfile
 
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     from kiosk.core.facenet import build_keras_model
 
@@ -64,6 +66,7 @@ def _interpreter_class():
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:  # TensorFlow's own copy of the same interpreter
+        import_tensorflow()
         from tensorflow.lite import Interpreter
     return Interpreter
 
@@ -85,10 +88,13 @@ class LiteRtEmbedder:
         self.input_px = spec.input_px
 
     def _resize(self, batch: int) -> None:
-        if batch != self._batch:
-            self._interp.resize_tensor_input(self._input, [batch, self.input_px, self.input_px, 3])
+        if batch == self._batch:
+            return
+        self._interp.resize_tensor_input(self._input, [batch, self.input_px, self.input_px, 3])
+        # The first allocation creates the XNNPACK delegate, which announces itself on fd 2.
+        with stderr_filtered() if self._batch == 0 else contextlib.nullcontext():
             self._interp.allocate_tensors()
-            self._batch = batch
+        self._batch = batch
 
     def embed(self, faces: np.ndarray) -> np.ndarray:
         """(n, 160, 160, 3) float32 standardised RGB crops -> (n, 128) float32 unit vectors."""
