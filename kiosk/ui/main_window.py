@@ -139,18 +139,24 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_gallery(self, count: int) -> None:
         self._enrolled = count
-        self._on_model(self.controller.model)
+        self._refresh_idle()
 
     @Slot(object)
     def _on_model(self, model: ModelState) -> None:
         self.banner.model_message = (f"The face model could not be loaded: {model.message}"
                                      if model.state == FAILED else "")
-        idle = IDLE_TEXT[self.controller.mode] if model.state == READY else STARTING_TEXT
-        if model.state == FAILED:
-            idle = "Face recognition is unavailable — please see reception"
-        first_run = model.state == READY and self._enrolled == 0
-        self.panel.set_idle_text(idle, NOBODY_ENROLLED if first_run else "")
+        self._refresh_idle()
         self.refresh_status()
+
+    def _refresh_idle(self) -> None:
+        """The panel's resting text: it depends on the model's state, the mode and whether
+        anyone is enrolled yet."""
+        state = self.controller.model.state
+        idle = IDLE_TEXT[self.controller.mode] if state == READY else STARTING_TEXT
+        if state == FAILED:
+            idle = "Face recognition is unavailable — please see reception"
+        first_run = state == READY and self._enrolled == 0
+        self.panel.set_idle_text(idle, NOBODY_ENROLLED if first_run else "")
 
     @Slot(str)
     def _on_mode(self, mode: str) -> None:
@@ -158,7 +164,8 @@ class MainWindow(QMainWindow):
         self.claim_entry.setVisible(verify)
         if verify:
             self.claim_entry.edit.setFocus()
-        self._on_model(self.controller.model)
+        self._refresh_idle()
+        self.refresh_status()
 
     @Slot(str)
     def _on_claim(self, text: str) -> None:
