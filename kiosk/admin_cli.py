@@ -3,7 +3,7 @@
 Interactively the PINs are read with :func:`getpass.getpass` (not echoed). With
 ``--pin-stdin`` they are read as lines from standard input, in prompt order: the current PIN
 (only if one is set), the new PIN, the new PIN again. The rules and the rate limit on wrong
-current PINs are those of :class:`kiosk.core.pin.PinGate`.
+current PINs are those of :class:`kiosk.core.frontdesk.pin.PinGate`.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import getpass
 import sys
 from typing import Callable
 
-from kiosk.core.errors import PinError
-from kiosk.core.pin import PinGate
+from kiosk.core.base.errors import PinError
+from kiosk.core.frontdesk.pin import PinGate
 
 OLD_PROMPT = "current admin PIN: "
 NEW_PROMPT = "new admin PIN (4 to 12 digits): "

@@ -12,8 +12,8 @@ import sys
 from typing import Callable, Sequence
 
 from kiosk import __version__
-from kiosk.core.errors import KioskError
-from kiosk.core.settings import MODES, RUNTIMES
+from kiosk.core.base.errors import KioskError
+from kiosk.core.base.settings import MODES, RUNTIMES
 
 log = logging.getLogger("kiosk")
 

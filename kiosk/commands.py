@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from kiosk.core import settings as settings_mod
-from kiosk.core.errors import KioskError
-from kiosk.core.imageio import IMAGE_SUFFIXES
+from kiosk.core.base import settings as settings_mod
+from kiosk.core.base.errors import KioskError
+from kiosk.core.base.imageio import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def load_settings(args) -> settings_mod.Settings:
 
 @contextmanager
 def open_store(settings):
-    from kiosk.core.store import Store
+    from kiosk.core.storage.sqlite import Store
 
     store = Store.open(settings.database_path)
     try:
@@ -34,14 +34,14 @@ def open_store(settings):
 
 
 def build_engine(settings):
-    from kiosk.core.pipeline import Engine
+    from kiosk.core.recognition.engine import Engine
 
     return Engine.load(settings)
 
 
 @contextmanager
 def open_service(args):
-    from kiosk.core.service import KioskService
+    from kiosk.core.frontdesk.service import KioskService
 
     settings = load_settings(args)
     with open_store(settings) as store:
@@ -55,7 +55,7 @@ def _emit_json(value) -> None:
 
 # --- weights ----------------------------------------------------------------------------
 def cmd_weights(args) -> int:
-    from kiosk.core import weights
+    from kiosk.core.models import weights
 
     target = load_settings(args).weights_path
     if args.action == "path":
@@ -151,7 +151,7 @@ def cmd_enroll_dir(args) -> int:
 
 # --- decisions ----------------------------------------------------------------------------
 def cmd_verify(args) -> int:
-    from kiosk.core.imageio import read_image_rgb
+    from kiosk.core.base.imageio import read_image_rgb
 
     image_rgb = read_image_rgb(args.image)
     with open_service(args) as service:
@@ -175,7 +175,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_identify(args) -> int:
-    from kiosk.core.imageio import read_image_rgb
+    from kiosk.core.base.imageio import read_image_rgb
 
     image_rgb = read_image_rgb(args.image)
     with open_service(args) as service:
@@ -257,7 +257,7 @@ def cmd_gui(args) -> int:
 
 def cmd_benchmark_screen(args) -> int:
     """Run first thing in its process: its times count from the process start."""
-    from kiosk.core.imageio import read_image_rgb
+    from kiosk.core.base.imageio import read_image_rgb
     from kiosk.selftest import builtin_frame_rgb, headless_defaults, portrait_path
 
     headless_defaults()
@@ -268,19 +268,19 @@ def cmd_benchmark_screen(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from kiosk.core.lfw import run_evaluate
+    from kiosk.core.evaluation.lfw import run_evaluate
 
     return run_evaluate(args, load_settings(args))
 
 
 def cmd_calibrate(args) -> int:
-    from kiosk.core.lfw import run_calibrate
+    from kiosk.core.evaluation.lfw import run_calibrate
 
     return run_calibrate(args, load_settings(args))
 
 
 def cmd_benchmark(args) -> int:
-    from kiosk.core.benchmark import run_benchmark
+    from kiosk.core.evaluation.benchmark import run_benchmark
 
     return run_benchmark(args, load_settings(args))
 

@@ -3,7 +3,7 @@
 They use the course's crude preprocessing on purpose (the whole image, resized to 160x160
 with nearest-neighbour sampling, pixels / 255, threshold 0.7, ``database`` a dict
 name -> encoding) so its published results reproduce. The product's own pipeline (detect,
-crop with margin, standardise, calibrated thresholds) is ``kiosk.core.pipeline``.
+crop with margin, standardise, calibrated thresholds) is ``kiosk.core.recognition.engine``.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.core.imageio import course_pixels
-from kiosk.core.models import DEFAULT_MODEL
+from kiosk.core.base.imageio import course_pixels
+from kiosk.core.base.specs import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,8 @@ NOT_IN_DATABASE = "not in the database"
 
 def load_model(weights_dir: str | Path | None = None):
     """The FaceNet Keras model (input (n, 160, 160, 3) float RGB, output (n, 128))."""
-    from kiosk.core import paths
-    from kiosk.core.facenet import build_keras_model
+    from kiosk.core.base import paths
+    from kiosk.core.embedding.facenet import build_keras_model
 
     return build_keras_model(paths.weights_dir(weights_dir))
 
@@ -66,7 +66,7 @@ def who_is_it(image_path, database: dict, model) -> tuple[float, str]:
 def triplet_loss(y_true, y_pred, alpha: float = 0.2):
     """FaceNet's triplet loss. ``y_pred`` is (anchor, positive, negative), each (m, 128) or
     (128,); squared distances are summed over the last axis, the hinge over examples."""
-    from kiosk.core.tf_quiet import import_tensorflow
+    from kiosk.core.base.tf_quiet import import_tensorflow
 
     tf = import_tensorflow()
 

@@ -31,8 +31,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from kiosk.core.errors import KioskError
-from kiosk.core.proctime import process_age_s
+from kiosk.core.base.errors import KioskError
+from kiosk.core.base.proctime import process_age_s
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +63,20 @@ class CheckResult:
 # --- the frames ---------------------------------------------------------------------------
 def portrait_path() -> Path:
     """The built-in portrait: a copy bundled with a frozen build, else matplotlib's sample."""
-    from kiosk.core import paths
+    from kiosk.core.base import paths
 
     bundle = paths.bundle_dir()
     if bundle is not None and (bundle / "resources" / PORTRAIT_FILE).is_file():
         return bundle / "resources" / PORTRAIT_FILE
-    from kiosk.core.benchmark import sample_portrait_path
+    from kiosk.core.evaluation.benchmark import sample_portrait_path
 
     return sample_portrait_path()
 
 
 def builtin_frame_rgb(face_height_px: int = 220) -> np.ndarray:
     """(480, 640, 3) uint8 RGB: the portrait, ``face_height_px`` tall, centred on grey."""
-    from kiosk.core.benchmark import one_face_frame
-    from kiosk.core.imageio import read_image_rgb
+    from kiosk.core.base.imageio import read_image_rgb
+    from kiosk.core.evaluation.benchmark import one_face_frame
 
     return one_face_frame(read_image_rgb(portrait_path()), face_height_px)
 
@@ -147,27 +147,28 @@ class SelfTest:
         return open_and_close_window(self.settings, builtin_frame_rgb(), WINDOW_TIMEOUT_S)
 
     def check_weights(self) -> str:
-        from kiosk.core import weights
-        from kiosk.core.models import DEFAULT_MODEL
+        from kiosk.core.base.specs import DEFAULT_MODEL
+        from kiosk.core.models import weights
 
         path = weights.verify(self.settings.weights_path)  # raises unless the sha256 matches
         return f"{path.name}, sha256 {DEFAULT_MODEL.weights_sha256[:16]}… as expected, in {path.parent}"
 
     def check_embedder(self) -> str:
-        from kiosk.core import litert
-        from kiosk.core.facenet import load_embedder
+        from kiosk.core.embedding import facenet_litert as litert
+        from kiosk.core.embedding.loader import load_embedder
+        from kiosk.core.models.litert import interpreter_class
 
         runtime = self.settings.runtime
         self.embedder = load_embedder(self.settings.weights_path, runtime)
         if runtime not in litert.QUANTISATIONS:
             return f"runtime {runtime}: the Keras model rebuilt from the weights"
         export = litert.export_path(self.settings.weights_path, runtime)
-        interpreter = litert._interpreter_class().__module__.split(".")[0]
+        interpreter = interpreter_class().__module__.split(".")[0]
         return (f"runtime {runtime}: {export.name} ({export.stat().st_size / 1e6:.1f} MB) "
                 f"on {interpreter}, {self.embedder.dim}-d output")
 
     def check_detector(self) -> str:
-        from kiosk.core.detector import MtcnnDetector
+        from kiosk.core.vision.mtcnn import MtcnnDetector
 
         self.detector = MtcnnDetector(min_face_px=self.settings.min_face_px)
         return f"PNet, RNet, ONet loaded (min face {self.detector.min_face_px} px)"
@@ -199,7 +200,7 @@ class SelfTest:
         return f"no face found; distance {distance:.3f} > verify threshold {threshold:.2f}"
 
     def check_image(self, path: str) -> str:
-        from kiosk.core.imageio import read_image_rgb
+        from kiosk.core.base.imageio import read_image_rgb
 
         image_rgb = read_image_rgb(path)
         faces = self._engine().detect(image_rgb)
@@ -214,7 +215,7 @@ class SelfTest:
         if self.engine is None:
             if self.detector is None or self.embedder is None:
                 raise CheckSkipped("skipped: the detector or the embedder did not load")
-            from kiosk.core.pipeline import Engine
+            from kiosk.core.recognition.engine import Engine
 
             self.engine = Engine(self.detector, self.embedder, self.settings.margin_fraction,
                                  self.settings.min_face_px)

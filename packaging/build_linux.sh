@@ -19,7 +19,7 @@ log() { printf '\n== %s\n' "$*"; }
 weights_and_export() {
     log "1/4 FaceNet weights (sha256-checked) and their int8 LiteRT export"
     "$PY" -m kiosk weights verify >/dev/null 2>&1 || "$PY" -m kiosk weights fetch
-    "$PY" -c "from kiosk.core import litert, paths; print('export:', litert.ensure_export(paths.weights_dir(), 'litert-int8'))"
+    "$PY" -c "from kiosk.core.base import paths; from kiosk.core.embedding import facenet_litert as litert; print('export:', litert.ensure_export(paths.weights_dir(), 'litert-int8'))"
 }
 
 bundle() {

@@ -25,7 +25,7 @@ Invoke-Checked "1/5 FaceNet weights (sha256-checked)" {
     if ($LASTEXITCODE -ne 0) { & $Python -m kiosk weights fetch }
 }
 Invoke-Checked "2/5 int8 LiteRT export of FaceNet" {
-    & $Python -c "from kiosk.core import litert, paths; print('export:', litert.ensure_export(paths.weights_dir(), 'litert-int8'))"
+    & $Python -c "from kiosk.core.base import paths; from kiosk.core.embedding import facenet_litert as litert; print('export:', litert.ensure_export(paths.weights_dir(), 'litert-int8'))"
 }
 Invoke-Checked "3/5 PyInstaller one-folder bundle" {
     & $Python -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build\pyinstaller packaging\kiosk.spec

@@ -31,7 +31,7 @@ def testdata() -> Path:
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     """Default settings, but the store in a temporary data dir (weights: the real cache)."""
-    from kiosk.core import settings as settings_mod
+    from kiosk.core.base import settings as settings_mod
 
     data = tmp_path_factory.mktemp("data")
     return settings_mod.load({"data_dir": str(data)}, environ={})
@@ -40,13 +40,13 @@ def settings(tmp_path_factory):
 @pytest.fixture(scope="session")
 def engine(settings):
     """The real engine (MTCNN + FaceNet on the default runtime), built once per session."""
-    from kiosk.core.pipeline import Engine
+    from kiosk.core.recognition.engine import Engine
 
     return Engine.load(settings)
 
 
 @pytest.fixture(scope="session")
 def keras_model(settings):
-    from kiosk.core.facenet import build_keras_model
+    from kiosk.core.embedding.facenet import build_keras_model
 
     return build_keras_model(settings.weights_path)

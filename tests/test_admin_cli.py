@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import main
-from kiosk.core import settings as settings_mod
-from kiosk.core.errors import PinError
-from kiosk.core.pin import PinGate
-from kiosk.core.store import Store
+from kiosk.core.base import settings as settings_mod
+from kiosk.core.base.errors import PinError
+from kiosk.core.frontdesk.pin import PinGate
+from kiosk.core.storage.sqlite import Store
 
 PIN = "482913"
 NEW_PIN = "7305518"

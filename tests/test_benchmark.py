@@ -3,8 +3,13 @@ not in assertions on time)."""
 import json
 
 from kiosk import cli
-from kiosk.core.benchmark import TARGETS, format_text, one_face_frame, sample_portrait_path
-from kiosk.core.imageio import read_image_rgb
+from kiosk.core.base.imageio import read_image_rgb
+from kiosk.core.evaluation.benchmark import (
+    TARGETS,
+    format_text,
+    one_face_frame,
+    sample_portrait_path,
+)
 
 
 def test_the_built_in_frame_shows_exactly_one_face(engine):

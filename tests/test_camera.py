@@ -6,11 +6,18 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.core import camera as cam, capture
-from kiosk.core.camera import (CameraEndedError, ImageFolderCamera, LatestFrame, OpenCvCamera,
-                               RateMeter, ScriptedCamera, open_source)
-from kiosk.core.capture import CaptureLoop
-from kiosk.core.errors import CameraError
+from kiosk.core.base.errors import CameraError
+from kiosk.core.camera import capture
+from kiosk.core.camera import sources as cam
+from kiosk.core.camera.capture import CaptureLoop
+from kiosk.core.camera.frames import LatestFrame, RateMeter
+from kiosk.core.camera.sources import (
+    CameraEndedError,
+    ImageFolderCamera,
+    OpenCvCamera,
+    ScriptedCamera,
+    open_source,
+)
 from tests.ui_helpers import FAST_BACKOFF
 
 

@@ -1,10 +1,10 @@
 """The front desk's decisions (no Qt): consecutive frames, cooldown, strangers, verify."""
 import pytest
 
-from kiosk.core import decisions as d
-from kiosk.core.pipeline import FaceResult
-from kiosk.core.store import Store
-from kiosk.core.types import Face, Match, Person
+from kiosk.core.base.types import Face, Match, Person
+from kiosk.core.frontdesk import decisions as d
+from kiosk.core.recognition.engine import FaceResult
+from kiosk.core.storage.sqlite import Store
 
 
 class Clock:

@@ -5,13 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from kiosk.core.detector import PNET_WINDOW_PX, MtcnnDetector, pyramid_scales, work_scale
-from kiosk.core.types import LANDMARK_NAMES, Face
-
-import cv2
+from kiosk.core.base.types import LANDMARK_NAMES, Face
+from kiosk.core.vision.mtcnn import PNET_WINDOW_PX, MtcnnDetector, pyramid_scales, work_scale
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 SEED_DIR = TESTDATA / "seed-faces"
@@ -111,7 +110,7 @@ def test_work_scale_shrinks_big_frames_only_as_far_as_min_face_allows():
 
 
 def test_importing_the_module_loads_nothing_heavy():
-    code = ("import sys, kiosk.core.detector; "
+    code = ("import sys, kiosk.core.vision.mtcnn; "
             "heavy = {'tensorflow', 'keras', 'mtcnn', 'cv2'} & set(sys.modules); "
             "sys.exit(f'loaded at import: {heavy}' if heavy else 0)")
     root = Path(__file__).resolve().parents[1]
@@ -239,7 +238,7 @@ def test_impossible_settings_are_refused(kwargs):
 
 def test_networks_are_traced_once_whatever_the_frame_size(gore):
     det = MtcnnDetector(min_face_px=20)
-    det.warmup()
+    det.warm_up()
     for shape_hw in [(96, 96), (480, 640), (250, 250), (720, 1280)]:
         canvas_rgb = gray_canvas(shape_hw)
         paste_face(canvas_rgb, gore, 40, (10, 10))

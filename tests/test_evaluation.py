@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.core import evaluation as ev
-from kiosk.core.errors import KioskError
+from kiosk.core.base.errors import KioskError
+from kiosk.core.evaluation import metrics as ev
 
 LFW_VIEW1 = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "lfw-view1"
 needs_lfw = pytest.mark.usefixtures("testdata")  # fails (never skips) when ../shared is missing

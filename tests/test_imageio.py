@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kiosk.core.errors import ImageError
-from kiosk.core.imageio import read_image_rgb
+from kiosk.core.base.errors import ImageError
+from kiosk.core.base.imageio import read_image_rgb
 from tests.conftest import SEED
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from kiosk import cli, commands
-from kiosk.core.lfw import all_pair_distances, operating_points, subject_face
-from kiosk.core.types import Face
+from kiosk.core.base.types import Face
+from kiosk.core.evaluation.lfw import all_pair_distances, operating_points, subject_face
 from tests.conftest import LFW
 
 

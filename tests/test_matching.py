@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from kiosk.core.errors import ModelMismatchError, UnknownPersonError
-from kiosk.core.matching import Gallery, l2_distances
+from kiosk.core.base.errors import ModelMismatchError, UnknownPersonError
+from kiosk.core.recognition.matching import Gallery, l2_distances
 
 
 def unit(v):

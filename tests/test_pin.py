@@ -5,11 +5,18 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.core import pin as pin_module
-from kiosk.core.errors import PinError, StoreError
-from kiosk.core.pin import (FIRST_LOCK_S, HASH_KEY, MAX_LOCK_S, PinGate, hash_pin,
-                            lock_duration_s, verify_pin)
-from kiosk.core.store import Store
+from kiosk.core.base.errors import PinError, StoreError
+from kiosk.core.frontdesk import pin as pin_module
+from kiosk.core.frontdesk.pin import (
+    FIRST_LOCK_S,
+    HASH_KEY,
+    MAX_LOCK_S,
+    PinGate,
+    hash_pin,
+    lock_duration_s,
+    verify_pin,
+)
+from kiosk.core.storage.sqlite import Store
 
 PIN = "90817263544"  # long enough that it cannot turn up in base64 by chance
 OTHER_PIN = "1234"

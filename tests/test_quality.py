@@ -3,9 +3,11 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.core import fakes, live, quality
-from kiosk.core.matching import Gallery
-from kiosk.core.types import Face
+from kiosk.core import fakes
+from kiosk.core.base.types import Face
+from kiosk.core.frontdesk import live
+from kiosk.core.recognition.matching import Gallery
+from kiosk.core.vision import quality
 from tests.ui_helpers import BLUE, RED, card_frame
 
 
@@ -104,7 +106,7 @@ def test_live_analysis_before_the_gallery_is_loaded(engine):
 
 
 def test_task_thresholds_default_to_the_models_calibrated_ones():
-    from kiosk.core.models import DEFAULT_MODEL
+    from kiosk.core.base.specs import DEFAULT_MODEL
 
     task = live.Task()
     assert task.identify_threshold == DEFAULT_MODEL.identify_threshold

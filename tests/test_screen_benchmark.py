@@ -6,7 +6,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from kiosk.core.imageio import read_image_rgb  # noqa: E402
+from kiosk.core.base.imageio import read_image_rgb  # noqa: E402
 from kiosk.selftest import builtin_frame_rgb, portrait_path  # noqa: E402
 from kiosk.ui import screen_benchmark as sb  # noqa: E402
 

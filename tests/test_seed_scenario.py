@@ -3,9 +3,9 @@ pipeline and default thresholds: enrol the 12 staff, then every line of the tabl
 import numpy as np
 import pytest
 
-from kiosk.core.imageio import read_image_rgb
-from kiosk.core.service import KioskService
-from kiosk.core.store import Store
+from kiosk.core.base.imageio import read_image_rgb
+from kiosk.core.frontdesk.service import KioskService
+from kiosk.core.storage.sqlite import Store
 from tests.conftest import SEED, STAFF, seed_photo
 
 
@@ -83,7 +83,7 @@ def test_every_decision_is_logged(service):
 def test_a_photo_and_the_screen_log_the_same_line_for_the_same_match(service, probe, claim):
     """`kiosk verify` (the service) and the front desk (a VerifySession fed the same match)
     write identical access-log lines: one decision path for both."""
-    from kiosk.core import decisions
+    from kiosk.core.frontdesk import decisions
 
     outcome = service.verify_image(camera(probe), claim)
     from_photo = service.store.events(limit=1)[0]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kiosk import selftest
-from kiosk.core import paths
+from kiosk.core.base import paths
 from tests.conftest import REPO, seed_photo
 
 CHECKS = ("main window", "weights", "FaceNet embedder", "MTCNN detector", "built-in frame: one face",
@@ -104,9 +104,9 @@ def test_process_age_is_measured_from_process_start():
 
     age_s, origin = selftest.process_age_s()
     assert origin == ("process start" if sys.platform in ("linux", "win32") else
-                      "the import of kiosk.core.proctime")
+                      "the import of kiosk.core.base.proctime")
     assert 0.0 < age_s < 24 * 3600
-    code = "import time; time.sleep(0.5); from kiosk.core.proctime import process_age_s; print(process_age_s()[0])"
+    code = "import time; time.sleep(0.5); from kiosk.core.base.proctime import process_age_s; print(process_age_s()[0])"
     started = time.monotonic()
     child_age_s = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                        check=True).stdout)

@@ -4,9 +4,9 @@ import logging
 import pytest
 
 from kiosk import cli
-from kiosk.core import settings as st
-from kiosk.core.errors import SettingsError
-from kiosk.core.models import DEFAULT_MODEL
+from kiosk.core.base import settings as st
+from kiosk.core.base.errors import SettingsError
+from kiosk.core.base.specs import DEFAULT_MODEL
 
 
 def write_toml(data_dir, text):

@@ -13,10 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.core.errors import (DatabaseLockedError, DatabaseTooNewError, DuplicatePersonError,
-                               ModelMismatchError, StoreError, UnknownPersonError,
-                               UnknownTemplateError)
-from kiosk.core.store import MIGRATIONS, Store
+from kiosk.core.base.errors import (
+    DatabaseLockedError,
+    DatabaseTooNewError,
+    DuplicatePersonError,
+    ModelMismatchError,
+    StoreError,
+    UnknownPersonError,
+    UnknownTemplateError,
+)
+from kiosk.core.storage.sqlite import MIGRATIONS, Store
 
 MODEL = "facenet-test"
 REPO = Path(__file__).resolve().parents[1]
@@ -246,7 +252,7 @@ def test_process_killed_mid_enrolment_leaves_file_as_it_was(db_path: Path):
     before = counts(db_path)
     script = textwrap.dedent(f"""
         import os, numpy as np
-        from kiosk.core.store import Store
+        from kiosk.core.storage.sqlite import Store
         real = Store._insert_template
         def insert_then_die(self, *args):
             real(self, *args)
@@ -270,7 +276,7 @@ def test_dim_mismatch_with_stored_templates_is_refused(store: Store, db_path: Pa
 def test_templates_of_other_models_are_kept_apart(store: Store, caplog):
     store.enroll("Ann", [unit(1)], model_id=MODEL)
     store.enroll("Bob", [unit(2, dim=512), unit(3, dim=512)], model_id="other-model")
-    with caplog.at_level(logging.WARNING, logger="kiosk.core.store"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.core.storage"):
         embeddings, _, person_ids = store.templates(MODEL)
     assert embeddings.shape == (1, 128)
     assert person_ids.tolist() == [store.find_person("Ann").person_id]

@@ -13,7 +13,7 @@ def run_python(code: str) -> subprocess.CompletedProcess:
 def test_the_filter_drops_only_the_known_info_lines():
     done = run_python(
         "import os\n"
-        "from kiosk.core.tf_quiet import stderr_filtered\n"
+        "from kiosk.core.base.tf_quiet import stderr_filtered\n"
         "with stderr_filtered():\n"
         "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n')\n"
         "    os.write(2, b'I0000 00:00:1.2 1 port.cc:153] oneDNN custom operations are on.\\n')\n"
@@ -26,7 +26,7 @@ def test_the_filter_drops_only_the_known_info_lines():
 
 
 def test_importing_tensorflow_prints_nothing():
-    done = run_python("from kiosk.core.tf_quiet import import_tensorflow\n"
+    done = run_python("from kiosk.core.base.tf_quiet import import_tensorflow\n"
                       "tf = import_tensorflow()\n"
                       "print(tf.__name__, tf.constant(2).numpy() * 21)\n")
     assert done.returncode == 0, done.stderr

@@ -15,18 +15,27 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QObject, Signal  # noqa: E402
 from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
 
-from kiosk.core import decisions as d  # noqa: E402
-from kiosk.core.errors import SettingsError  # noqa: E402
-from kiosk.core.pin import PinGate  # noqa: E402
-from kiosk.core.settings import load  # noqa: E402
+from kiosk.core.base.errors import SettingsError  # noqa: E402
+from kiosk.core.base.settings import load  # noqa: E402
+from kiosk.core.frontdesk import decisions as d  # noqa: E402
+from kiosk.core.frontdesk.pin import PinGate  # noqa: E402
 from kiosk.ui import enrol_dialog  # noqa: E402
 from kiosk.ui.admin import ENTER, SET, AdminGate, PinDialog  # noqa: E402
 from kiosk.ui.enrol_dialog import EnrolDialog  # noqa: E402
 from kiosk.ui.log_dialog import LogDialog, write_csv  # noqa: E402
 from kiosk.ui.people_dialog import PeopleDialog  # noqa: E402
 from kiosk.ui.settings_dialog import SettingsDialog  # noqa: E402
-from tests.ui_helpers import (BLUE, CARD_PEOPLE, EMPTY, GREEN, RED, FakePin,  # noqa: E402
-                              card_frame, kiosks, open_enrol)
+from tests.ui_helpers import (  # noqa: E402
+    BLUE,
+    CARD_PEOPLE,
+    EMPTY,
+    GREEN,
+    RED,
+    FakePin,
+    card_frame,
+    kiosks,
+    open_enrol,
+)
 
 
 @pytest.fixture
@@ -110,7 +119,7 @@ def test_pin_dialog_checks_length_and_repeat(qtbot):
 
 
 def test_admin_gate_reports_a_bad_new_pin(tmp_path):
-    from kiosk.core.store import Store
+    from kiosk.core.storage.sqlite import Store
 
     with Store.open(tmp_path / "k.sqlite3") as store:
         pin = FakePin("12ab")

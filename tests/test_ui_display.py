@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from kiosk.core.errors import DisplayError
+from kiosk.core.base.errors import DisplayError
 from kiosk.ui import display
 
 

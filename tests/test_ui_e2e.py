@@ -6,14 +6,22 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from kiosk.core import decisions as d  # noqa: E402
-from kiosk.core.imageio import read_image_rgb  # noqa: E402
+from kiosk.core.base.imageio import read_image_rgb  # noqa: E402
+from kiosk.core.frontdesk import decisions as d  # noqa: E402
 from kiosk.ui import enrol_dialog  # noqa: E402
 from kiosk.ui.main_window import STARTING_TEXT  # noqa: E402
 from kiosk.ui.worker import real_engine  # noqa: E402
 from tests.conftest import LFW, SEED, STAFF, seed_photo  # noqa: E402
-from tests.ui_helpers import (EMPTY, Kiosk, banner_text, kiosk_threads, kiosks,  # noqa: E402
-                              open_enrol, photo_frame, python_threads)
+from tests.ui_helpers import (  # noqa: E402
+    EMPTY,
+    Kiosk,
+    banner_text,
+    kiosk_threads,
+    kiosks,
+    open_enrol,
+    photo_frame,
+    python_threads,
+)
 
 pytestmark = pytest.mark.slow
 NEWCOMER = "Alec_Baldwin"  # an LFW person, not one of the 12

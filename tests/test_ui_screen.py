@@ -12,11 +12,23 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
-from kiosk.core import decisions as d, fakes  # noqa: E402
-from kiosk.core.errors import CameraError, WeightsError  # noqa: E402
+from kiosk.core import fakes
+from kiosk.core.base.errors import CameraError, WeightsError  # noqa: E402
+from kiosk.core.frontdesk import decisions as d  # noqa: E402
 from kiosk.ui.main_window import STARTING_TEXT  # noqa: E402
-from tests.ui_helpers import (BLUE, CARD_PEOPLE, EMPTY, GREEN, RED, Kiosk,  # noqa: E402
-                              banner_text, card_frame, kiosk_threads, kiosks, python_threads)
+from tests.ui_helpers import (  # noqa: E402
+    BLUE,
+    CARD_PEOPLE,
+    EMPTY,
+    GREEN,
+    RED,
+    Kiosk,
+    banner_text,
+    card_frame,
+    kiosk_threads,
+    kiosks,
+    python_threads,
+)
 
 
 @pytest.fixture

@@ -4,10 +4,12 @@ import shutil
 import numpy as np
 import pytest
 
-from kiosk.core import litert, weights
-from kiosk.core.errors import WeightsError
-from kiosk.core.facenet import build_keras_model, load_embedder
-from kiosk.core.models import DEFAULT_MODEL
+from kiosk.core.base.errors import WeightsError
+from kiosk.core.base.specs import DEFAULT_MODEL
+from kiosk.core.embedding import facenet_litert as litert
+from kiosk.core.embedding.facenet import build_keras_model
+from kiosk.core.embedding.loader import load_embedder
+from kiosk.core.models import weights
 
 
 def test_missing_weights_say_how_to_fix(tmp_path):
@@ -40,7 +42,7 @@ def test_every_weight_tensor_is_assigned(keras_model):
 
 
 def test_litert_runtimes_agree_with_the_keras_reference(settings, keras_model):
-    from kiosk.core.facenet import KerasEmbedder
+    from kiosk.core.embedding.facenet import KerasEmbedder
 
     crops = np.random.default_rng(1).standard_normal((3, 160, 160, 3)).astype(np.float32)
     reference = KerasEmbedder(keras_model).embed(crops)

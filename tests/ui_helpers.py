@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 
 from kiosk.core import fakes  # noqa: E402
-from kiosk.core.settings import load  # noqa: E402
+from kiosk.core.base.settings import load  # noqa: E402
 
 FAST_BACKOFF = (0.05, 0.2)
 CARD_PEOPLE = {"Alice": "red", "Bob": "blue"}  # colour-card staff of the fast screen tests
@@ -39,7 +39,7 @@ def photo_frame(path: Path, scale: float = 3.0, size=(640, 480)) -> np.ndarray:
     """A BGR camera-like frame: the photo scaled up and pasted in the middle of a grey canvas."""
     import cv2
 
-    from kiosk.core.imageio import read_image_rgb
+    from kiosk.core.base.imageio import read_image_rgb
 
     photo_rgb = read_image_rgb(path)
     h, w = photo_rgb.shape[:2]
@@ -92,7 +92,7 @@ class Kiosk:
     def __init__(self, qtbot, tmp_path, frames_bgr=(EMPTY,), *, people=None, enrol=None,
                  engine_factory=None, camera=None, kiosk_mode=False, pin=None, fps=30.0,
                  **overrides):
-        from kiosk.core.store import Store
+        from kiosk.core.storage.sqlite import Store
         from kiosk.ui.app import build_window
 
         defaults = dict(consecutive_frames=2, door_open_s=1.0, cooldown_s=10.0,

@@ -8,13 +8,15 @@ whole screen (enrol, recognise, verify) runs in milliseconds with no model and n
 from __future__ import annotations
 
 import time
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 
-from kiosk.core.camera import ScriptedCamera
-from kiosk.core.pipeline import Engine
-from kiosk.core.types import Face
+from kiosk.core.base.specs import DEFAULT_DETECTOR
+from kiosk.core.base.types import Face
+from kiosk.core.camera.sources import ScriptedCamera
+from kiosk.core.recognition.engine import Engine
+from kiosk.core.vision.crops import CROP_PX
 
 __all__ = ["PALETTE_BGR", "FakeDetector", "FakeEmbedder", "FakeEngine", "ScriptedCamera",
            "draw_face", "face_frame", "fake_engine"]
@@ -69,7 +71,7 @@ def face_frame(faces: Iterable[tuple[str, tuple[int, int, int, int]]] = (),
 class FakeDetector:
     """Finds colour cards: connected regions of saturated pixels at least `min_face_px` big."""
 
-    def __init__(self, min_face_px: int = 20, delay_s: float = 0.0):
+    def __init__(self, min_face_px: int = DEFAULT_DETECTOR.min_face_px, delay_s: float = 0.0):
         self.min_face_px = min_face_px
         self.delay_s = delay_s
 
@@ -86,6 +88,9 @@ class FakeDetector:
                  if min(stats[i][2], stats[i][3]) >= min_px]
         return sorted(faces, key=lambda f: -f.box_xywh[2] * f.box_xywh[3])
 
+    def warm_up(self, frame_hw: tuple[int, int] = (480, 640)) -> None:
+        """Nothing to build."""
+
     @staticmethod
     def _face(stat) -> Face:
         box = (int(stat[0]), int(stat[1]), int(stat[2]), int(stat[3]))
@@ -93,40 +98,55 @@ class FakeDetector:
 
 
 class FakeEmbedder:
-    """One-hot embedding of the nearest palette colour (distance 0 same, 1.41 different)."""
+    """One-hot embedding of the nearest palette colour (distance 0 same, 1.41 different).
+
+    It implements the real `Embedder` interface, so the fake engine runs the real crop path:
+    a standardised crop keeps each card's chroma direction (standardisation subtracts one
+    mean from all three channels and divides them by one std), which names its colour.
+    """
 
     model_id = FAKE_MODEL_ID
     dim = len(_NAMES)
+    input_px = CROP_PX
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        """(n, 160, 160, 3) standardised RGB crops -> (n, dim) one-hot float32 vectors.
+
+        The card colour is the median of the middle of the crop's top band (above the eyes).
+        """
+        side = crops.shape[1]
+        band = crops[:, side // 10:side // 4, side // 4:3 * side // 4].reshape(len(crops), -1, 3)
+        return self._nearest(_chroma(np.median(band, axis=1)), _chroma(_PALETTE_RGB))
 
     def embed_colours(self, colours_rgb: np.ndarray) -> np.ndarray:
-        """(n, 3) mean RGB colours -> (n, dim) float32 unit vectors."""
-        out = np.zeros((len(colours_rgb), self.dim), np.float32)
-        for row, colour in enumerate(colours_rgb):
-            out[row, int(np.argmin(((_PALETTE_RGB - colour) ** 2).sum(axis=1)))] = 1.0
+        """(n, 3) RGB colours 0..255 -> (n, dim) float32 unit vectors."""
+        return self._nearest(_chroma(np.asarray(colours_rgb, np.float32)), _chroma(_PALETTE_RGB))
+
+    def _nearest(self, chroma: np.ndarray, palette: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(chroma), self.dim), np.float32)
+        out[np.arange(len(chroma)), np.argmax(chroma @ palette.T, axis=1)] = 1.0
         return out
 
 
+def _chroma(colours: np.ndarray) -> np.ndarray:
+    """(n, 3) colours -> unit vectors of their deviation from grey (brightness and contrast
+    drop out, hue stays)."""
+    centred = colours - colours.mean(axis=1, keepdims=True)
+    return centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
+
+
 class FakeEngine(Engine):
-    """The real Engine's logic (encode_one, analyse) over the fake detector and embedder."""
+    """The real Engine (crops, encode_one, analyse) over the fake detector and embedder."""
 
-    def __init__(self, min_face_px: int = 20, delay_s: float = 0.0):
+    def __init__(self, min_face_px: int = DEFAULT_DETECTOR.min_face_px, delay_s: float = 0.0):
         super().__init__(FakeDetector(min_face_px, delay_s), FakeEmbedder(), 0.0, min_face_px)
-
-    def embed(self, image_rgb: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
-        """The card colour: the median of the middle of the box's top band (no features)."""
-        colours = []
-        for face in faces:
-            x, y, w, h = face.box_xywh
-            band = image_rgb[y + h // 10:y + h // 4, x + w // 4:x + 3 * w // 4].reshape(-1, 3)
-            colours.append(np.median(band, axis=0) if band.size else np.zeros(3))
-        return self.embedder.embed_colours(np.array(colours, np.float32).reshape(-1, 3))
 
 
 def fake_engine(settings=None, load_delay_s: float = 0.0, delay_s: float = 0.0) -> FakeEngine:
     """An engine factory with Engine.load's signature; `load_delay_s` mimics model loading."""
     if load_delay_s:
         time.sleep(load_delay_s)
-    return FakeEngine(getattr(settings, "min_face_px", 20), delay_s)
+    return FakeEngine(getattr(settings, "min_face_px", DEFAULT_DETECTOR.min_face_px), delay_s)
 
 
 DEMO_PEOPLE = {"Alice": "red", "Bob": "blue"}

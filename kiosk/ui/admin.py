@@ -6,10 +6,17 @@ from typing import Callable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
-                               QMessageBox, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
-from kiosk.core.errors import KioskError, PinError
+from kiosk.core.base.errors import KioskError, PinError
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +73,7 @@ class PinDialog(QDialog):
 
 
 class AdminGate:
-    """Checks the PIN (kiosk.core.pin.PinGate) before an admin action; sets it on first use.
+    """Checks the PIN (kiosk.core.frontdesk.pin.PinGate) before an admin action; sets it on first use.
 
     `ask(kind, message) -> pin | None` and `inform(text)` default to dialogs; tests pass
     their own.

@@ -17,7 +17,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from kiosk.core.errors import KioskError
+from kiosk.core.base.errors import KioskError
 from kiosk.ui.admin import AdminGate
 from kiosk.ui.controller import KioskController
 from kiosk.ui.main_window import MainWindow
@@ -61,7 +61,7 @@ class SignalWatcher(QObject):
 def build_window(settings, store, *, camera=None, engine_factory: Callable = real_engine,
                  kiosk_mode: bool = False, **controller_options) -> MainWindow:
     """The window and its controller, not yet shown nor started."""
-    from kiosk.core.pin import PinGate
+    from kiosk.core.frontdesk.pin import PinGate
 
     controller = KioskController(settings, store, camera=camera, engine_factory=engine_factory,
                                  **controller_options)
@@ -75,7 +75,7 @@ def run_gui(settings, *, camera: str | None = None, mode: str | None = None,
 
     Raises DisplayError, before anything else starts, when there is no usable screen.
     """
-    from kiosk.core.store import Store
+    from kiosk.core.storage.sqlite import Store
     from kiosk.ui.display import check_display
 
     if QApplication.instance() is None:
@@ -120,7 +120,7 @@ def _run(app, settings, store, quit_after_ms, t0, **options) -> int:
 def _demo_options(settings) -> dict:
     """A fake engine, a colour-card camera and two people in the (throw-away) data dir."""
     from kiosk.core import fakes
-    from kiosk.core.store import Store
+    from kiosk.core.storage.sqlite import Store
 
     with Store.open(settings.database_path) as store:
         fakes.enrol_demo_people(store)

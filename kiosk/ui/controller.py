@@ -1,6 +1,6 @@
 """The front desk's Qt glue: capture loop + analysis worker in, decisions and marks out.
 
-The decisions themselves are made by `kiosk.core.decisions` (Qt-free, unit-tested); this
+The decisions themselves are made by `kiosk.core.frontdesk.decisions` (Qt-free, unit-tested); this
 object only routes results to the tracker or the verify session, logs each decision, keeps
 the door open for its time, and owns the threads so that one `shutdown()` stops them all.
 """
@@ -13,14 +13,15 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from kiosk.core import decisions, settings as settings_mod
-from kiosk.core.camera import LatestFrame
-from kiosk.core.capture import CameraStatus, CaptureLoop
-from kiosk.core.decisions import Decision, RecognizeTracker, VerifySession
-from kiosk.core.errors import KioskError, UnknownPersonError
-from kiosk.core.live import ENROL, RECOGNIZE, VERIFY, LiveResult, Task
-from kiosk.ui.worker import AnalysisWorker, JobHandle, real_engine
+from kiosk.core.base import settings as settings_mod
+from kiosk.core.base.errors import KioskError, UnknownPersonError
+from kiosk.core.camera.capture import CameraStatus, CaptureLoop
+from kiosk.core.camera.frames import LatestFrame
+from kiosk.core.frontdesk import decisions
+from kiosk.core.frontdesk.decisions import Decision, RecognizeTracker, VerifySession
+from kiosk.core.frontdesk.live import ENROL, RECOGNIZE, VERIFY, LiveResult, Task
 from kiosk.ui.qt_compat import MainThreadGc
+from kiosk.ui.worker import AnalysisWorker, JobHandle, real_engine
 
 log = logging.getLogger(__name__)
 

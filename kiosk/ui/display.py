@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Mapping
 
-from kiosk.core.errors import DisplayError
+from kiosk.core.base.errors import DisplayError
 
 # What Qt 6's xcb plugin links against beyond libxcb itself (Debian / Ubuntu package names).
 XCB_PACKAGES = ("libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 "

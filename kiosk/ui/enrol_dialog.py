@@ -14,14 +14,27 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSize, Slot
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from kiosk.core.errors import KioskError, UnknownPersonError
-from kiosk.core.imageio import IMAGE_SUFFIXES
-from kiosk.core.live import ENROL, EnrolCandidate, LiveResult, Task, encode_files
-from kiosk.core.types import Match, Person
+from kiosk.core.base.errors import KioskError, UnknownPersonError
+from kiosk.core.base.imageio import IMAGE_SUFFIXES
+from kiosk.core.base.types import Match, Person
+from kiosk.core.frontdesk.live import ENROL, EnrolCandidate, LiveResult, Task, encode_files
 from kiosk.ui.live_view import LiveView, rgb_qimage
 from kiosk.ui.qt_compat import disconnect
 

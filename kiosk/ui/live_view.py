@@ -12,8 +12,8 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from kiosk.core.camera import LatestFrame, RateMeter
-from kiosk.core.decisions import KNOWN, NEUTRAL, UNKNOWN
+from kiosk.core.camera.frames import LatestFrame, RateMeter
+from kiosk.core.frontdesk.decisions import KNOWN, NEUTRAL, UNKNOWN
 
 MARK_COLOURS = {KNOWN: QColor(40, 200, 90), UNKNOWN: QColor(235, 90, 60),
                 NEUTRAL: QColor(90, 170, 255)}

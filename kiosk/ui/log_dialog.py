@@ -2,17 +2,32 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, time as dtime
+from datetime import datetime
+from datetime import time as dtime
 from pathlib import Path
 from typing import Sequence
 
 from PySide6.QtCore import QDate, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDialog,
-                               QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from kiosk.core.types import AccessEvent
+from kiosk.core.base.types import AccessEvent
 
 COLUMNS = ("Time", "Mode", "Claimed", "Identity", "Result", "Distance", "Detail")
 RESULTS = {"All results": None, "Let in": True, "Refused": False}

@@ -1,6 +1,6 @@
 """The front-desk window: wires the controller to the widgets and the admin actions.
 
-It computes nothing: decisions come from the controller (and kiosk.core.decisions), the
+It computes nothing: decisions come from the controller (and kiosk.core.frontdesk.decisions), the
 drawing from LiveView, every admin action goes through the AdminGate first.
 """
 from __future__ import annotations
@@ -9,12 +9,11 @@ import logging
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDialog, QMainWindow, QToolBar, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QDialog, QMainWindow, QToolBar, QToolButton, QVBoxLayout, QWidget
 
-from kiosk.core import decisions
-from kiosk.core.capture import CONNECTING, LIVE
-from kiosk.core.errors import KioskError
+from kiosk.core.base.errors import KioskError
+from kiosk.core.camera.capture import CONNECTING, LIVE
+from kiosk.core.frontdesk import decisions
 from kiosk.ui.admin import AdminGate
 from kiosk.ui.controller import FAILED, READY, KioskController, ModelState
 from kiosk.ui.enrol_dialog import EnrolDialog
@@ -22,8 +21,14 @@ from kiosk.ui.live_view import LiveView
 from kiosk.ui.log_dialog import LogDialog
 from kiosk.ui.people_dialog import PeopleDialog
 from kiosk.ui.settings_dialog import SettingsDialog
-from kiosk.ui.widgets import (IDLE_TEXT, NOBODY_ENROLLED, CameraBanner, ClaimEntry, DecisionPanel,
-                              StatusLine)
+from kiosk.ui.widgets import (
+    IDLE_TEXT,
+    NOBODY_ENROLLED,
+    CameraBanner,
+    ClaimEntry,
+    DecisionPanel,
+    StatusLine,
+)
 
 log = logging.getLogger(__name__)
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHBoxLayout, QHeaderView,
-                               QInputDialog, QMessageBox, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from kiosk.core.errors import KioskError
-from kiosk.core.types import Person
+from kiosk.core.base.errors import KioskError
+from kiosk.core.base.types import Person
 
 COLUMNS = ("Name", "Employee ID", "Photos", "Enrolled on")
 

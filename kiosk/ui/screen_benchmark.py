@@ -1,6 +1,6 @@
 """``kiosk benchmark-screen``: the front desk's own speed, as a person at the door sees it.
 
-Run in a fresh process (times are read from the process start, see kiosk.core.proctime):
+Run in a fresh process (times are read from the process start, see kiosk.core.base.proctime):
 the real window, the real engine built on the analysis thread, and a camera that plays
 640x480 frames at 30 fps showing either an empty grey scene or one real face (the same
 built-in portrait as ``kiosk benchmark``), so the moment a face "walks in" is known exactly.
@@ -27,8 +27,8 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from kiosk.core import decisions
-from kiosk.core.proctime import process_age_s
+from kiosk.core.base.proctime import process_age_s
+from kiosk.core.frontdesk import decisions
 from kiosk.ui.controller import FAILED, READY
 from kiosk.ui.window_check import throwaway_window
 

@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
-from kiosk.core.errors import SettingsError
-from kiosk.core.settings import MODES
+from kiosk.core.base.errors import SettingsError
+from kiosk.core.base.settings import MODES
 from kiosk.ui.widgets import pick_photo_folder, pick_video
 
 THRESHOLD_HELP = (

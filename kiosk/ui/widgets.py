@@ -5,11 +5,19 @@ import math
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from kiosk.core import decisions
-from kiosk.core.capture import CONNECTING, ENDED, LIVE, CameraStatus
+from kiosk.core.camera.capture import CONNECTING, ENDED, LIVE, CameraStatus
+from kiosk.core.frontdesk import decisions
 
 IDLE_TEXT = {decisions.RECOGNIZE: "Welcome! Please look at the camera",
              decisions.VERIFY: "Scan your badge or type your employee ID"}

@@ -16,8 +16,8 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from kiosk.core.camera import ScriptedCamera
-from kiosk.core.store import Store
+from kiosk.core.camera.sources import ScriptedCamera
+from kiosk.core.storage.sqlite import Store
 from kiosk.ui.app import build_window
 from kiosk.ui.controller import FAILED, READY
 from kiosk.ui.display import check_display

@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from kiosk.core.camera import LatestFrame, RateMeter
-from kiosk.core.errors import KioskError
-from kiosk.core.imageio import bgr_to_rgb
-from kiosk.core.live import Task, analyse_live
+from kiosk.core.base.errors import KioskError
+from kiosk.core.base.imageio import bgr_to_rgb
+from kiosk.core.camera.frames import LatestFrame, RateMeter
+from kiosk.core.frontdesk.live import Task, analyse_live
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ Job = Callable[[Any, Any], Any]  # (engine, gallery) -> result, run on the analy
 def real_engine(settings):
     """Engine.load, then warmed up: "ready" on screen means the first face is fast too.
     (Imported here so that `import kiosk.ui` stays instant.)"""
-    from kiosk.core.pipeline import Engine
+    from kiosk.core.recognition.engine import Engine
 
     engine = Engine.load(settings)
     engine.warm_up()
@@ -36,7 +36,7 @@ def real_engine(settings):
 
 
 def gallery_from_store(store, engine):
-    from kiosk.core.matching import Gallery
+    from kiosk.core.recognition.matching import Gallery
 
     return Gallery.from_store(store, engine.model_id, engine.embedder.dim)
 

@@ -1,0 +1,256 @@
+"""What the front desk decides from a stream of analysed frames (no Qt here).
+
+* `RecognizeTracker` (no card): a person is welcomed after being matched in N consecutive
+  analysed frames; a face that matches nobody for N frames is told to see reception; a
+  cooldown keeps the same person from being announced again and again.
+* `VerifySession` (card or typed id): one claim, wait for a face, decide or time out.
+
+Both return immutable `Decision` objects; the screen shows them and `log_decision` writes
+them to the access log. Clocks are injectable (seconds, `time.monotonic` by default).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from kiosk.core.base.types import Match, Person
+
+if TYPE_CHECKING:
+    from kiosk.core.recognition.engine import FaceResult
+
+RECOGNIZE, VERIFY = "recognize", "verify"
+# Decision kinds
+WELCOME, STRANGER = "welcome", "stranger"
+VERIFIED, REFUSED, TIMED_OUT, UNKNOWN_CLAIM, NO_TEMPLATES = (
+    "verified", "refused", "timed_out", "unknown_claim", "no_templates")
+# Face mark states (the screen picks a colour for each)
+KNOWN, UNKNOWN, NEUTRAL = "known", "unknown", "neutral"
+
+STRANGER_MESSAGE = "Not recognized — please see reception"
+_STRANGER_KEY = "stranger"
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision of the front desk. `door_open_s` > 0 means "open the door that long"."""
+
+    kind: str
+    mode: str  # RECOGNIZE or VERIFY
+    message: str
+    accepted: bool
+    door_open_s: float = 0.0
+    name: str | None = None
+    person_id: int | None = None
+    template_id: int | None = None
+    claimed: str | None = None
+    distance: float | None = None  # L2 distance of unit embeddings, lower is closer
+    detail: str = ""
+
+    def log_fields(self) -> dict[str, Any]:
+        """Keyword arguments of `Store.log_event` (after the mode)."""
+        return dict(claimed=self.claimed, identity=self.name if self.accepted else None,
+                    accepted=self.accepted, distance=self.distance,
+                    person_id=self.person_id if self.accepted else None,
+                    template_id=self.template_id if self.accepted else None,
+                    detail=self.detail)
+
+
+def log_decision(store, decision: Decision):
+    """Write one decision to the access log; returns the AccessEvent."""
+    return store.log_event(decision.mode, **decision.log_fields())
+
+
+@dataclass(frozen=True)
+class FaceMark:
+    """A box to draw over the preview: frame pixels (x, y, w, h), a label and a state."""
+
+    box_xywh: tuple[int, int, int, int]
+    label: str
+    state: str  # KNOWN, UNKNOWN or NEUTRAL
+
+
+def marks_for(faces: Sequence["FaceResult"], show_names: bool = True) -> tuple[FaceMark, ...]:
+    """Boxes labelled with the matched name, or "unknown"; NEUTRAL when names are hidden."""
+    marks = []
+    for result in faces:
+        match = result.match
+        if not show_names:
+            marks.append(FaceMark(result.face.box_xywh, "", NEUTRAL))
+        elif match is not None and match.accepted:
+            marks.append(FaceMark(result.face.box_xywh, match.name or "?", KNOWN))
+        else:
+            marks.append(FaceMark(result.face.box_xywh, "unknown", UNKNOWN))
+    return tuple(marks)
+
+
+# --- recognize mode -----------------------------------------------------------------------
+class RecognizeTracker:
+    """Consecutive-frame counting per identity, with a cooldown per identity.
+
+    All strangers share one identity: the advice is the same for each, and faces that
+    match nobody cannot be told apart reliably anyway.
+    """
+
+    def __init__(self, consecutive_frames: int = 3, cooldown_s: float = 10.0,
+                 door_open_s: float = 5.0, clock: Clock = time.monotonic):
+        self.consecutive_frames = max(1, consecutive_frames)
+        self.cooldown_s = cooldown_s
+        self.door_open_s = door_open_s
+        self._clock = clock
+        self._streaks: dict[object, int] = {}
+        self._announced_at: dict[object, float] = {}
+
+    @classmethod
+    def from_settings(cls, settings, clock: Clock = time.monotonic) -> "RecognizeTracker":
+        return cls(settings.consecutive_frames, settings.cooldown_s, settings.door_open_s, clock)
+
+    def update(self, faces: Sequence["FaceResult"]) -> list[Decision]:
+        """Feed one analysed frame; returns the decisions it completes (often none)."""
+        best = _best_match_per_identity(faces)
+        self._streaks = {key: self._streaks.get(key, 0) + 1 for key in best}
+        decisions = []
+        for key, match in best.items():
+            if self._streaks[key] >= self.consecutive_frames and not self._cooling(key):
+                self._announced_at[key] = self._clock()
+                decisions.append(self._decide(key, match))
+        return decisions
+
+    def reset(self) -> None:
+        self._streaks.clear()
+        self._announced_at.clear()
+
+    def _cooling(self, key: object) -> bool:
+        last = self._announced_at.get(key)
+        return last is not None and self._clock() - last < self.cooldown_s
+
+    def _decide(self, key: object, match: Match | None) -> Decision:
+        return recognition(match, self.door_open_s)
+
+
+def recognition(match: Match | None, door_open_s: float = 0.0) -> Decision:
+    """1:N: welcome the matched person, or send a stranger (no accepted match) to reception."""
+    distance = None if match is None else round(float(match.distance), 4)
+    if match is None or not match.accepted:
+        nearest = f"nearest: {match.name}" if match is not None and match.name else ""
+        return Decision(STRANGER, RECOGNIZE, STRANGER_MESSAGE, False,
+                        distance=distance, detail=nearest)
+    return Decision(WELCOME, RECOGNIZE, f"Welcome, {match.name}", True, door_open_s,
+                    name=match.name, person_id=match.person_id,
+                    template_id=match.template_id, distance=distance)
+
+
+def _best_match_per_identity(faces: Sequence["FaceResult"]) -> dict[object, Match | None]:
+    """person_id (or the stranger key) -> its closest match in this frame."""
+    best: dict[object, Match | None] = {}
+    for result in faces:
+        match = result.match
+        key = match.person_id if match is not None and match.accepted else _STRANGER_KEY
+        current = best.get(key)
+        if key not in best or (match is not None and
+                               (current is None or match.distance < current.distance)):
+            best[key] = match
+    return best
+
+
+# --- verify mode --------------------------------------------------------------------------
+def unknown_claim(claim: str) -> Decision:
+    """The polite answer to an id or name nobody is enrolled under."""
+    return Decision(UNKNOWN_CLAIM, VERIFY,
+                    f"Sorry, we don't know “{claim}”. Please check it, or see reception.",
+                    False, claimed=claim, detail="unknown id or name")
+
+
+def no_templates(claim: str, person: Person) -> Decision:
+    return Decision(NO_TEMPLATES, VERIFY,
+                    f"{person.name} has no photos enrolled yet — please see reception.",
+                    False, claimed=claim, detail="no templates for the model in use")
+
+
+class VerifySession:
+    """One claim ("I am Kian"): wait for a face, then decide, or time out politely.
+
+    Each analysed frame gives the verify `Match` of its largest face against the claimed
+    person (None when the frame shows no face). The same verdict in `consecutive_frames`
+    frames in a row decides; a frame without a face starts the count again.
+    """
+
+    def __init__(self, claim: str, person: Person, *, timeout_s: float = 8.0,
+                 consecutive_frames: int = 3, door_open_s: float = 5.0,
+                 clock: Clock = time.monotonic):
+        self.claim = claim
+        self.person = person
+        self.timeout_s = timeout_s
+        self.consecutive_frames = max(1, consecutive_frames)
+        self.door_open_s = door_open_s
+        self._clock = clock
+        self.started_at = clock()
+        self.decision: Decision | None = None
+        self._verdict: bool | None = None
+        self._streak: list[Match] = []
+
+    @classmethod
+    def from_settings(cls, claim: str, person: Person, settings,
+                      clock: Clock = time.monotonic) -> "VerifySession":
+        return cls(claim, person, timeout_s=settings.verify_timeout_s,
+                   consecutive_frames=settings.consecutive_frames,
+                   door_open_s=settings.door_open_s, clock=clock)
+
+    @property
+    def prompt(self) -> str:
+        return f"Hello {self.person.name} — please look at the camera"
+
+    @property
+    def done(self) -> bool:
+        return self.decision is not None
+
+    def seconds_left(self) -> float:
+        return max(0.0, self.timeout_s - (self._clock() - self.started_at))
+
+    def update(self, match: Match | None) -> Decision | None:
+        """Feed the verify match of one analysed frame; returns the decision once made."""
+        if self.done:
+            return None
+        if match is None:
+            self._verdict, self._streak = None, []
+            return self.poll()
+        if match.accepted != self._verdict:
+            self._verdict, self._streak = match.accepted, []
+        self._streak.append(match)
+        if len(self._streak) >= self.consecutive_frames:
+            return self._finish(self._decide(min(self._streak, key=lambda m: m.distance)))
+        return self.poll()
+
+    def poll(self) -> Decision | None:
+        """The time-out decision once `timeout_s` has passed without a decision."""
+        if self.done or self.seconds_left() > 0:
+            return None
+        return self._finish(Decision(
+            TIMED_OUT, VERIFY, "We could not see your face — please try again, or see reception.",
+            False, claimed=self.claim, detail=f"no decision within {self.timeout_s:g} s"))
+
+    def _finish(self, decision: Decision) -> Decision:
+        self.decision = decision
+        return decision
+
+    def _decide(self, match: Match) -> Decision:
+        return verification(self.claim, self.person, match, self.door_open_s)
+
+
+def verification(claim: str, person: Person, match: Match | None,
+                 door_open_s: float = 0.0) -> Decision:
+    """1:1: the course's two answers; ``match`` None (no face in the image) is a refusal."""
+    name = person.name
+    if match is None:
+        return Decision(REFUSED, VERIFY, f"No face found — cannot check that it's {name}", False,
+                        name=name, claimed=claim, detail="no face")
+    distance = round(float(match.distance), 4)
+    if match.accepted:
+        return Decision(VERIFIED, VERIFY, f"It's {name}, welcome in!", True,
+                        door_open_s, name=name, person_id=person.person_id,
+                        template_id=match.template_id, claimed=claim, distance=distance)
+    return Decision(REFUSED, VERIFY, f"It's not {name}, please go away", False,
+                    name=name, claimed=claim, distance=distance,
+                    detail=f"claimed {name}, face does not match")
