@@ -149,10 +149,19 @@ def _quiet_native_logs() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _load_engine(settings):
+    from kiosk.core.recognition.engine import Engine
+
+    return Engine.load(settings)
+
+
+def main(argv: Sequence[str] | None = None, *, engine_factory: Callable | None = None) -> int:
+    """Run one command; ``engine_factory(settings) -> Engine`` builds the models (tests pass
+    one that reuses a loaded engine)."""
     _quiet_native_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.engine_factory = engine_factory or _load_engine
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     if not args.command:
         parser.print_help()
@@ -164,6 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `kiosk events | head`: the reader has all it wanted
+        sys.stderr.close()
+        return 0
     except Exception:  # unexpected: keep the traceback for the log
         log.exception("unexpected error in `kiosk %s`", args.command)
         return 3

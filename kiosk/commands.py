@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -23,29 +24,24 @@ def load_settings(args) -> settings_mod.Settings:
 
 
 @contextmanager
-def open_store(settings):
-    from kiosk.core.storage.sqlite import Store
+def open_store(settings, read_only: bool = False):
+    from kiosk.core.storage.store import open_store as open_backend
 
-    store = Store.open(settings.database_path)
+    store = open_backend(settings, read_only=read_only)
     try:
         yield store
     finally:
         store.close()
 
 
-def build_engine(settings):
-    from kiosk.core.recognition.engine import Engine
-
-    return Engine.load(settings)
-
-
 @contextmanager
-def open_service(args):
-    from kiosk.core.frontdesk.service import KioskService
+def open_desk(args):
+    """The front desk with its models loaded, on the store the settings name."""
+    from kiosk.core.frontdesk.desk import FrontDesk
 
     settings = load_settings(args)
     with open_store(settings) as store:
-        yield KioskService(store, build_engine(settings), settings)
+        yield FrontDesk(store, settings, engine=args.engine_factory(settings))
 
 
 def _emit_json(value) -> None:
@@ -74,7 +70,7 @@ def _person_dict(p) -> dict:
 
 
 def cmd_people(args) -> int:
-    with open_store(load_settings(args)) as store:
+    with open_store(load_settings(args), read_only=args.action == "list") as store:
         if args.action == "list":
             people = store.people()
             if args.json:
@@ -101,14 +97,14 @@ def _print_people(people) -> None:
 
 # --- enrolment ----------------------------------------------------------------------------
 def cmd_enroll(args) -> int:
-    with open_service(args) as service:
-        try:
-            person = service.enroll_files(args.name, args.images, args.employee_id)
-        except KioskError as exc:
-            print(f"error: nothing enrolled — {exc}", file=sys.stderr)
+    with open_desk(args) as desk:
+        files = desk.encode_files(args.images)
+        if files.errors:
+            print(f"error: nothing enrolled — {files.errors[0]}", file=sys.stderr)
             return 2
+        person = desk.enrol(args.name, files.shots, args.employee_id)
     print(f"enrolled {person.name}" + (f" ({person.employee_id})" if person.employee_id else "")
-          + f": {len(args.images)} new template(s), {person.template_count} in all")
+          + f": {len(files.shots)} new template(s), {person.template_count} in all")
     return 0
 
 
@@ -118,35 +114,71 @@ def _person_dirs(root: Path) -> list[Path]:
     return sorted(d for d in root.iterdir() if d.is_dir())
 
 
-def _enroll_person_dir(service, folder: Path, skipped: list[str]):
-    encoded = []
+def _photos_of(folder: Path, skipped: list[str]) -> list[Path]:
+    photos = []
     for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            photos.append(path)
+        else:
             skipped.append(f"{path}: not a photo (takes {', '.join(IMAGE_SUFFIXES)})")
-            continue
-        try:
-            encoded.append(service.encode_file(path))
-        except KioskError as exc:
-            skipped.append(str(exc))
-    if not encoded:
-        skipped.append(f"{folder}: no usable photo, person not enrolled")
-        return None
-    return service.enroll_encoded(folder.name, encoded)
+    return photos
+
+
+def _enrol_person_dir(desk, folder: Path, skipped: list[str]) -> tuple[str, int]:
+    """Enrol one person's folder: ("enrolled" | "up to date" | "skipped", photos already in)."""
+    files = desk.encode_files(_photos_of(folder, skipped), skip_enrolled_of=folder.name)
+    skipped.extend(files.errors)
+    already = len(files.already_enrolled)
+    if files.shots:
+        desk.enrol(folder.name, files.shots)
+        return "enrolled", already
+    if already:
+        return "up to date", already
+    skipped.append(f"{folder}: no usable photo, person not enrolled")
+    return "skipped", 0
 
 
 def cmd_enroll_dir(args) -> int:
     from tqdm import tqdm
 
     folders = _person_dirs(Path(args.directory))
-    skipped: list[str] = []
-    enrolled = 0
-    with open_service(args) as service:
-        for folder in tqdm(folders, desc="enrolling", unit="person", file=sys.stderr):
-            enrolled += _enroll_person_dir(service, folder, skipped) is not None
-    print(f"enrolled {enrolled} of {len(folders)} people; skipped {len(skipped)} item(s)")
-    for reason in skipped:
-        print(f"  skipped: {reason}")
-    return 0 if enrolled else 2
+    run = EnrolDirRun(folders)
+    with open_desk(args) as desk:
+        try:
+            for folder in tqdm(folders, desc="enrolling", unit="person", file=sys.stderr):
+                run.done[folder.name], already = _enrol_person_dir(desk, folder, run.skipped)
+                run.already += already
+        except KioskError as exc:
+            print(run.summary())
+            print(f"error: stopped at {folder.name}: {exc}", file=sys.stderr)
+            return 2
+    print(run.summary())
+    return 0 if {"enrolled", "up to date"} & set(run.done.values()) else 2
+
+
+@dataclass
+class EnrolDirRun:
+    """What `enroll-dir` did so far, for its summary (also when it stops on an error)."""
+
+    folders: list[Path]
+    done: dict[str, str] = field(default_factory=dict)  # folder name -> outcome
+    skipped: list[str] = field(default_factory=list)
+    already: int = 0  # photos skipped because they are enrolled already
+
+    def names(self, outcome: str) -> list[str]:
+        return [name for name, state in self.done.items() if state == outcome]
+
+    def summary(self) -> str:
+        enrolled, left = self.names("enrolled"), [f.name for f in self.folders if f.name not in self.done]
+        lines = [f"enrolled {len(enrolled)} of {len(self.folders)} people; skipped {len(self.skipped)} item(s)"]
+        if self.already:
+            lines.append(f"  already enrolled (same image content), left as they are: {self.already} photo(s)"
+                         f"; up to date: {', '.join(self.names('up to date')) or '-'}")
+        lines += [f"  skipped: {reason}" for reason in self.skipped]
+        if left:
+            lines.append(f"  not done (stopped before them): {', '.join(left)}")
+            lines.append(f"  enrolled before the stop: {', '.join(enrolled) or 'nobody'}")
+        return "\n".join(lines)
 
 
 # --- decisions ----------------------------------------------------------------------------
@@ -154,23 +186,23 @@ def cmd_verify(args) -> int:
     from kiosk.core.base.imageio import read_image_rgb
 
     image_rgb = read_image_rgb(args.image)
-    with open_service(args) as service:
-        outcome = service.verify_image(image_rgb, args.claim)
-        threshold = service.settings.verify_threshold
-    match = outcome.match
-    accepted = bool(match and match.accepted)
+    with open_desk(args) as desk:
+        verdict = desk.verify_photo(image_rgb, args.claim)
+        threshold = desk.settings.verify_threshold
+    match, name = verdict.match, verdict.person.name
+    accepted = verdict.decision.accepted
     if args.json:
-        _emit_json({"claimed": args.claim, "identity": outcome.person.name, "employee_id": outcome.person.employee_id,
+        _emit_json({"claimed": args.claim, "identity": name, "employee_id": verdict.person.employee_id,
                     "distance": match.distance if match else None, "accepted": accepted, "threshold": threshold,
-                    "faces_in_image": outcome.faces_in_image,
-                    "box": list(outcome.face.box_xywh) if outcome.face else None,
+                    "faces_in_image": verdict.faces_in_image,
+                    "box": list(verdict.face.box_xywh) if verdict.face else None,
                     "reason": None if match else "no face found"})
     elif match is None:
-        print(f"no face found in {args.image}: cannot verify {outcome.person.name}")
+        print(f"no face found in {args.image}: cannot verify {name}")
     elif accepted:
-        print(f"It's {outcome.person.name}, welcome in! (distance {match.distance:.3f} <= {threshold:.2f})")
+        print(f"It's {name}, welcome in! (distance {match.distance:.3f} <= {threshold:.2f})")
     else:
-        print(f"It's not {outcome.person.name}, please go away (distance {match.distance:.3f} > {threshold:.2f})")
+        print(f"It's not {name}, please go away (distance {match.distance:.3f} > {threshold:.2f})")
     return 0 if accepted else 1
 
 
@@ -178,9 +210,9 @@ def cmd_identify(args) -> int:
     from kiosk.core.base.imageio import read_image_rgb
 
     image_rgb = read_image_rgb(args.image)
-    with open_service(args) as service:
-        results = service.identify_image(image_rgb)
-        threshold = service.settings.identify_threshold
+    with open_desk(args) as desk:
+        results = desk.identify_photo(image_rgb)
+        threshold = desk.settings.identify_threshold
     faces = [{"box": list(r.face.box_xywh), "confidence": round(r.face.confidence, 4),
               "identity": r.match.name if r.match and r.match.accepted else None,
               "nearest": r.match.name if r.match else None,
@@ -223,7 +255,7 @@ def _event_dict(e) -> dict:
 
 
 def cmd_events(args) -> int:
-    with open_store(load_settings(args)) as store:
+    with open_store(load_settings(args), read_only=True) as store:
         rows = [_event_dict(e) for e in store.events(since=_parse_since(args.since), limit=args.limit)]
     if args.json:
         _emit_json(rows)
@@ -267,22 +299,54 @@ def cmd_benchmark_screen(args) -> int:
                cycles=args.cycles, as_json=args.json)
 
 
-def cmd_evaluate(args) -> int:
-    from kiosk.core.evaluation.lfw import run_evaluate
+def _progress(args):
+    """A progress bar on stderr for long loops (not with --json, whose output is read by programs)."""
+    from tqdm import tqdm
 
-    return run_evaluate(args, load_settings(args))
+    if getattr(args, "json", False):
+        return iter
+    return lambda items: tqdm(items, desc="detecting", unit="img", file=sys.stderr)
+
+
+def cmd_evaluate(args) -> int:
+    from kiosk import formatting
+    from kiosk.core.evaluation.lfw import evaluate_pairs
+
+    settings = load_settings(args)
+    run = evaluate_pairs(args.engine_factory(settings), Path(args.pairs), Path(args.images),
+                         settings.verify_threshold, runtime=settings.runtime, limit=args.limit,
+                         margin=args.margin, align=args.align,
+                         baseline_pixel=args.baseline == "pixel",
+                         plot=Path(args.plot) if args.plot else None, progress=_progress(args))
+    print(json.dumps(run.to_json_dict(), indent=2, default=str) if args.json
+          else formatting.evaluation_run(run))
+    return 0
 
 
 def cmd_calibrate(args) -> int:
-    from kiosk.core.evaluation.lfw import run_calibrate
+    from kiosk import formatting
+    from kiosk.core.evaluation.lfw import calibrate_pairs
 
-    return run_calibrate(args, load_settings(args))
+    settings = load_settings(args)
+    run = calibrate_pairs(args.engine_factory(settings), Path(args.pairs), Path(args.images),
+                          args.far, runtime=settings.runtime, progress=_progress(args))
+    print(json.dumps(run.to_json_dict(), indent=2) if args.json else formatting.calibration_run(run))
+    return 0
 
 
 def cmd_benchmark(args) -> int:
-    from kiosk.core.evaluation.benchmark import run_benchmark
+    from kiosk import formatting
+    from kiosk.core.evaluation import benchmark
 
-    return run_benchmark(args, load_settings(args))
+    summary = benchmark.run(load_settings(args), Path(args.image) if args.image else None,
+                            args.repeats, Path(args.lfw) if args.lfw else None)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(formatting.benchmark(summary))
+    if "lfw_devtest" in summary:
+        print(formatting.runtime_accuracy(summary["lfw_devtest"]))
+    return 0
 
 
 def cmd_self_test(args) -> int:

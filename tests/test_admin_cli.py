@@ -11,7 +11,8 @@ from kiosk.cli import main
 from kiosk.core.base import settings as settings_mod
 from kiosk.core.base.errors import PinError
 from kiosk.core.frontdesk.pin import PinGate
-from kiosk.core.storage.sqlite import Store
+from kiosk.core.storage.sqlite import SqliteStore
+from kiosk.core.storage.store import Store
 
 PIN = "482913"
 NEW_PIN = "7305518"
@@ -37,7 +38,7 @@ def run_set_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
 def gate(tmp_path: Path):
     """A gate on the same database the command writes (open it after running the command)."""
     def open_gate() -> tuple[Store, PinGate]:
-        store = Store.open(settings_mod.load({"data_dir": str(tmp_path)}, environ={}).database_path)
+        store = SqliteStore.open(settings_mod.load({"data_dir": str(tmp_path)}, environ={}).database_path)
         return store, PinGate(store)
 
     return open_gate

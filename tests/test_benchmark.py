@@ -2,11 +2,10 @@
 not in assertions on time)."""
 import json
 
-from kiosk import cli
+from kiosk import cli, formatting
 from kiosk.core.base.imageio import read_image_rgb
 from kiosk.core.evaluation.benchmark import (
     TARGETS,
-    format_text,
     one_face_frame,
     sample_portrait_path,
 )
@@ -25,5 +24,5 @@ def test_benchmark_reports_every_stage(capsys, tmp_path):
         assert summary[key] > 0
     assert set(summary["embed"]) == {"litert-int8", "litert-fp32", "keras"}
     assert summary["faces_in_frame"] == 1
-    text = format_text(summary)
+    text = formatting.benchmark(summary)
     assert all(f"target {key}" in text for key, _ in TARGETS)

@@ -6,18 +6,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kiosk import cli, commands
-from tests.conftest import SEED, seed_photo
+from kiosk import cli
+from tests.conftest import REPO, SEED, seed_photo
 
 
 @pytest.fixture
 def kiosk_cli(engine, tmp_path, monkeypatch, capsys):
     """Run ``kiosk ...`` in-process on a fresh data dir, reusing the session's engine."""
-    monkeypatch.setattr(commands, "build_engine", lambda settings: engine)
     data_dir = tmp_path / "data"
 
     def run(*argv):
-        code = cli.main(["--data-dir", str(data_dir), *map(str, argv)])
+        code = cli.main(["--data-dir", str(data_dir), *map(str, argv)],
+                        engine_factory=lambda settings: engine)
         out, err = capsys.readouterr()
         return code, out, err
     run.db = data_dir / "kiosk.sqlite3"
@@ -193,6 +193,81 @@ def test_enroll_dir_skips_and_summarises(kiosk_cli, tmp_path):
     assert "broken.jpg" in out and "notes.txt: not a photo" in out and "ghost" in out
     people = {p["name"]: p["templates"] for p in json.loads(kiosk_cli("people", "list", "--json")[1])}
     assert people == {"kian": 1, "younes": 2}  # .webp counts as a photo too
+
+
+def test_enroll_dir_can_be_run_again_without_duplicates(kiosk_cli, tmp_path):
+    root = tmp_path / "staff"
+    for name in ("younes", "kian"):
+        (root / name).mkdir(parents=True)
+        Image.open(seed_photo(name)).save(root / name / f"{name}.png")
+    assert kiosk_cli("enroll-dir", root)[0] == 0
+    Image.open(seed_photo("younes")).save(root / "younes" / "same-pixels.bmp")  # re-saved copy
+    Image.open(SEED / "camera_0.jpg").save(root / "younes" / "new.jpg")
+    code, out, _ = kiosk_cli("enroll-dir", root)
+    assert code == 0 and "enrolled 1 of 2 people" in out
+    assert "already enrolled (same image content), left as they are: 3 photo(s)" in out
+    assert "up to date: kian" in out
+    people = {p["name"]: p["templates"] for p in json.loads(kiosk_cli("people", "list", "--json")[1])}
+    assert people == {"kian": 1, "younes": 2}
+
+
+def test_enroll_dir_stopped_by_a_full_disk_says_who_is_in_and_who_is_left(tmp_path):
+    """The store's disk fills halfway (a file-size limit on the process: writes fail as on a
+    full disk): the run stops, names who was enrolled and who was not, and those stay."""
+    root, data = tmp_path / "staff", tmp_path / "data"
+    names = ("andrew", "arnaud", "benoit", "bertrand", "dan", "felix")
+    for name in names:
+        (root / name).mkdir(parents=True)
+        (root / name / f"{name}.jpg").write_bytes(seed_photo(name).read_bytes())
+    run_kiosk("--data-dir", data, "identify", seed_photo("younes"))  # the store, the model files
+    limit = (data / "kiosk.sqlite3").stat().st_size + 28_000
+    done = run_kiosk("--data-dir", data, "enroll-dir", root, file_size_limit=limit)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "error: stopped at" in done.stderr and "disk" in done.stderr
+    enrolled = done.stdout.split("enrolled before the stop: ")[1].split("\n")[0].split(", ")
+    left = done.stdout.split("not done (stopped before them): ")[1].split("\n")[0].split(", ")
+    assert enrolled and left and set(enrolled) | set(left) <= set(names)
+    listed = json.loads(run_kiosk("--data-dir", data, "people", "list", "--json").stdout)
+    assert sorted(p["name"] for p in listed) == sorted(enrolled)
+
+
+def test_read_only_commands_work_on_a_folder_this_user_cannot_write(kiosk_cli, tmp_path):
+    kiosk_cli("enroll", "kian", seed_photo("kian"))
+    kiosk_cli("identify", SEED / "camera_0.jpg")
+    data = kiosk_cli.db.parent
+    before = sorted(p.name for p in data.iterdir())
+    mode = data.stat().st_mode
+    data.chmod(0o555)
+    try:
+        listed = run_kiosk("--data-dir", data, "people", "list", "--json", without_root=True)
+        events = run_kiosk("--data-dir", data, "events", "--json", without_root=True)
+    finally:
+        data.chmod(mode)
+    assert listed.returncode == 0, listed.stderr
+    assert [p["name"] for p in json.loads(listed.stdout)] == ["kian"]
+    assert events.returncode == 0 and len(json.loads(events.stdout)) == 1
+    assert sorted(p.name for p in data.iterdir()) == before  # nothing written, not even -shm
+
+
+def run_kiosk(*argv, file_size_limit: int | None = None, without_root: bool = False):
+    """`python -m kiosk ARGV` in a child process, optionally with a limit on the size of the
+    files it writes, or (when we are root) without root's power to ignore file permissions."""
+    import os
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def limits():
+        if file_size_limit is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big write fails with EFBIG
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    prefix = []
+    if without_root and os.geteuid() == 0:  # util-linux: drop the capabilities before exec
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
+    return subprocess.run([*prefix, sys.executable, "-m", "kiosk", *map(str, argv)], cwd=REPO,
+                          preexec_fn=limits, capture_output=True, text=True, timeout=300)
 
 
 def test_events_csv_and_since(kiosk_cli):

@@ -2,9 +2,10 @@
 import pytest
 
 from kiosk.core.base.types import Face, Match, Person
+from kiosk.core.base.vocabulary import DecisionKind, MarkState, Mode  # noqa: E402
 from kiosk.core.frontdesk import decisions as d
 from kiosk.core.recognition.engine import FaceResult
-from kiosk.core.storage.sqlite import Store
+from kiosk.core.storage.sqlite import SqliteStore
 
 
 class Clock:
@@ -48,7 +49,7 @@ def feed(tracker, frames):
 def test_welcome_after_n_consecutive_frames(tracker):
     assert feed(tracker, [[known(7, "younes")]] * 2) == []
     decision, = tracker.update([known(7, "younes", 0.42)])
-    assert decision.kind == d.WELCOME and decision.message == "Welcome, younes"
+    assert decision.kind == DecisionKind.WELCOME and decision.message == "Welcome, younes"
     assert decision.accepted and decision.door_open_s == 5 and decision.person_id == 7
     assert decision.distance == pytest.approx(0.42)
 
@@ -70,7 +71,7 @@ def test_cooldown_stops_repeated_announcements(tracker, clock):
 
 def test_stranger_is_sent_to_reception_once_per_cooldown(tracker, clock):
     decision, = feed(tracker, [[stranger()]] * 3)
-    assert decision.kind == d.STRANGER and decision.message == d.STRANGER_MESSAGE
+    assert decision.kind == DecisionKind.STRANGER and decision.message == d.STRANGER_MESSAGE
     assert not decision.accepted and decision.door_open_s == 0
     assert decision.detail == "nearest: andrew"
     assert feed(tracker, [[stranger()]] * 5) == []
@@ -79,7 +80,7 @@ def test_stranger_is_sent_to_reception_once_per_cooldown(tracker, clock):
 def test_empty_gallery_makes_everyone_a_stranger(tracker):
     nobody = FaceResult(face(), None)
     decision, = feed(tracker, [[nobody]] * 3)
-    assert decision.kind == d.STRANGER and decision.distance is None
+    assert decision.kind == DecisionKind.STRANGER and decision.distance is None
 
 
 def test_several_faces_are_each_handled(tracker):
@@ -117,7 +118,7 @@ def test_verify_accepts_after_consecutive_matches(clock):
     assert s.prompt == "Hello kian — please look at the camera"
     assert s.update(verify_match(0.7)) is None
     decision = s.update(verify_match(0.6))
-    assert decision.kind == d.VERIFIED and decision.message == "It's kian, welcome in!"
+    assert decision.kind == DecisionKind.VERIFIED and decision.message == "It's kian, welcome in!"
     assert decision.accepted and decision.claimed == "E-8" and decision.distance == 0.6
     assert s.done and s.update(verify_match(0.6)) is None
 
@@ -126,7 +127,7 @@ def test_verify_refuses_someone_else(clock):
     s = session(clock)
     s.update(verify_match(1.3))
     decision = s.update(verify_match(1.25))
-    assert decision.kind == d.REFUSED and decision.message == "It's not kian, please go away"
+    assert decision.kind == DecisionKind.REFUSED and decision.message == "It's not kian, please go away"
     assert not decision.accepted and decision.door_open_s == 0
     fields = decision.log_fields()
     assert fields["identity"] is None and fields["person_id"] is None
@@ -139,7 +140,7 @@ def test_verify_needs_the_same_verdict_in_a_row(clock):
     assert s.update(verify_match(1.4)) is None
     assert s.update(None) is None  # no face: the count starts again
     assert s.update(verify_match(1.4)) is None
-    assert s.update(verify_match(1.5)).kind == d.REFUSED
+    assert s.update(verify_match(1.5)).kind == DecisionKind.REFUSED
 
 
 def test_verify_times_out_politely(clock):
@@ -148,15 +149,15 @@ def test_verify_times_out_politely(clock):
     assert s.poll() is None and s.seconds_left() == pytest.approx(0.1)
     clock.now += 0.2
     decision = s.poll()
-    assert decision.kind == d.TIMED_OUT and not decision.accepted
+    assert decision.kind == DecisionKind.TIMED_OUT and not decision.accepted
     assert "please try again" in decision.message
     assert s.poll() is None
 
 
 def test_unknown_claim_and_no_templates_are_polite():
     decision = d.unknown_claim("E-999")
-    assert decision.kind == d.UNKNOWN_CLAIM and "E-999" in decision.message
-    assert "Sorry" in decision.message and decision.mode == d.VERIFY
+    assert decision.kind == DecisionKind.UNKNOWN_CLAIM and "E-999" in decision.message
+    assert "Sorry" in decision.message and decision.mode == Mode.VERIFY
     assert "no photos" in d.no_templates("kian", KIAN).message
 
 
@@ -166,7 +167,7 @@ def test_one_photo_verdicts_are_the_sessions_verdicts(clock):
     session = d.VerifySession("E-7", KIAN, consecutive_frames=1, door_open_s=5, clock=clock)
     assert session.update(match) == d.verification("E-7", KIAN, match, door_open_s=5)
     no_face = d.verification("E-7", KIAN, None)
-    assert no_face.kind == d.REFUSED and not no_face.accepted and no_face.detail == "no face"
+    assert no_face.kind == DecisionKind.REFUSED and not no_face.accepted and no_face.detail == "no face"
     assert no_face.log_fields()["distance"] is None
 
 
@@ -183,12 +184,12 @@ def test_sessions_and_trackers_read_the_settings(tmp_path):
 
 # --- log and marks ------------------------------------------------------------------------
 def test_every_decision_kind_can_be_logged(tmp_path, clock):
-    store = Store.open(tmp_path / "kiosk.sqlite3")
+    store = SqliteStore.open(tmp_path / "kiosk.sqlite3")
     try:
         welcome, = feed(d.RecognizeTracker(1, clock=clock), [[known(99, "ghost")]])
         timed_out = d.VerifySession("kian", KIAN, timeout_s=0, clock=clock).poll()
         for decision in (welcome, d.unknown_claim("nobody"), timed_out):
-            event = d.log_decision(store, decision)
+            event = store.log_event(decision.mode, **decision.log_fields())
             assert event.accepted == decision.accepted and event.mode == decision.mode
         events = store.events()
         assert [e.identity for e in events] == [None, None, "ghost"]
@@ -200,6 +201,6 @@ def test_every_decision_kind_can_be_logged(tmp_path, clock):
 def test_marks_show_names_unknowns_or_nothing():
     faces = [known(7, "younes"), stranger()]
     marks = d.marks_for(faces)
-    assert [(m.label, m.state) for m in marks] == [("younes", d.KNOWN), ("unknown", d.UNKNOWN)]
+    assert [(m.label, m.state) for m in marks] == [("younes", MarkState.KNOWN), ("unknown", MarkState.UNKNOWN)]
     assert marks[0].box_xywh == (10, 20, 100, 120)
-    assert {m.state for m in d.marks_for(faces, show_names=False)} == {d.NEUTRAL}
+    assert {m.state for m in d.marks_for(faces, show_names=False)} == {MarkState.NEUTRAL}

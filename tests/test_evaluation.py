@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kiosk import formatting
 from kiosk.core.base.errors import KioskError
 from kiosk.core.evaluation import metrics as ev
 
@@ -194,7 +195,7 @@ def test_no_face_pairs_count_as_rejections():
     assert report.accuracy == pytest.approx(5 / 6)  # only the no-face same pair is wrong
     assert report.accuracy_at_default == pytest.approx(5 / 6)
     assert report.tar_at_far_1e3 == pytest.approx(2 / 3)
-    assert "not same" in report.policy_no_face and "not same" in report.format_text()
+    assert "not same" in report.policy_no_face and "not same" in formatting.evaluation_report(report)
     assert np.isfinite(report.threshold) and report.threshold == pytest.approx(0.6)
 
 
@@ -216,7 +217,7 @@ def test_report_json_keys_and_text():
     assert json.loads(json.dumps(data)) == data
     assert data["accuracy"] == pytest.approx(0.875) and data["accuracy_std"] is None
     assert data["accuracy_at_default"] == pytest.approx(0.75) and data["eer"] == 0.25
-    text = report.format_text()
+    text = formatting.evaluation_report(report)
     assert "0.8750" in text and "EER" in text and "optimistic" in text
     assert "±" not in text
 
@@ -228,7 +229,7 @@ def test_report_uses_the_files_folds_or_interleaved_folds():
     assert (report.n_folds, report.accuracy, report.accuracy_std) == (2, 0.5, 0.0)
     assert report.threshold == pytest.approx(np.median([1.25, 0.5]))
     single = ev.evaluate_distances(_pairset([True, False] * 4), CONFUSED_D, 1.0, k_folds=4)
-    assert single.n_folds == 4 and single.accuracy_std is not None and "±" in single.format_text()
+    assert single.n_folds == 4 and single.accuracy_std is not None and "±" in formatting.evaluation_report(single)
 
 
 def test_pair_distances_from_embeddings():

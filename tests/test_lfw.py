@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from kiosk import cli, commands
+from kiosk import cli
 from kiosk.core.base.types import Face
 from kiosk.core.evaluation.lfw import all_pair_distances, operating_points, subject_face
 from tests.conftest import LFW
@@ -12,10 +12,10 @@ from tests.conftest import LFW
 
 @pytest.fixture
 def run_cli(engine, monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(commands, "build_engine", lambda settings: engine)
 
     def run(*argv):
-        code = cli.main(["--data-dir", str(tmp_path), *map(str, argv)])
+        code = cli.main(["--data-dir", str(tmp_path), *map(str, argv)],
+                        engine_factory=lambda settings: engine)
         return code, capsys.readouterr().out
     return run
 

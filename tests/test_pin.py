@@ -16,7 +16,8 @@ from kiosk.core.frontdesk.pin import (
     lock_duration_s,
     verify_pin,
 )
-from kiosk.core.storage.sqlite import Store
+from kiosk.core.storage.sqlite import SqliteStore
+from kiosk.core.storage.store import Store
 
 PIN = "90817263544"  # long enough that it cannot turn up in base64 by chance
 OTHER_PIN = "1234"
@@ -40,7 +41,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path):
-    with Store.open(db_path) as opened:
+    with SqliteStore.open(db_path) as opened:
         yield opened
 
 
@@ -172,12 +173,12 @@ def test_success_resets_the_count(gate: PinGate, clock: FakeClock):
 
 
 def test_lock_survives_a_restart(db_path: Path, clock: FakeClock):
-    with Store.open(db_path) as first:
+    with SqliteStore.open(db_path) as first:
         gate = PinGate(first, clock=clock)
         gate.set_pin(PIN)
         fail(gate, 3)
     clock.advance(5)
-    with Store.open(db_path) as second:
+    with SqliteStore.open(db_path) as second:
         restarted = PinGate(second, clock=clock)
         with pytest.raises(PinError) as caught:
             restarted.check(PIN)

@@ -22,7 +22,9 @@ from kiosk.core.base.errors import (
     UnknownPersonError,
     UnknownTemplateError,
 )
-from kiosk.core.storage.sqlite import MIGRATIONS, Store
+from kiosk.core.storage.schema import MIGRATIONS
+from kiosk.core.storage.sqlite import SqliteStore
+from kiosk.core.storage.store import Store
 
 MODEL = "facenet-test"
 REPO = Path(__file__).resolve().parents[1]
@@ -51,14 +53,14 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path):
-    with Store.open(db_path) as opened:
+    with SqliteStore.open(db_path) as opened:
         yield opened
 
 
 # --- opening -------------------------------------------------------------------------------
 def test_open_creates_folders_schema_and_wal(tmp_path: Path):
     path = tmp_path / "a" / "b" / "kiosk.sqlite3"
-    Store.open(path).close()
+    SqliteStore.open(path).close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -69,17 +71,17 @@ def test_open_creates_folders_schema_and_wal(tmp_path: Path):
 
 def test_reopen_keeps_everything(db_path: Path):
     embeddings = [unit(1), unit(2)]
-    with Store.open(db_path) as first:
-        first.enroll("Ann Lee", embeddings, model_id=MODEL, employee_id="E1")
+    with SqliteStore.open(db_path) as first:
+        first.enrol("Ann Lee", embeddings, model_id=MODEL, employee_id="E1")
         first.set_setting("threshold", 0.9)
-    with Store.open(db_path) as second:
+    with SqliteStore.open(db_path) as second:
         assert second.find_person("E1").template_count == 2
         np.testing.assert_array_equal(second.templates(MODEL)[0], np.stack(embeddings))
         assert second.get_setting("threshold") == 0.9
 
 
 def test_closed_store_refuses_politely(db_path: Path):
-    with Store.open(db_path) as opened:
+    with SqliteStore.open(db_path) as opened:
         pass
     with pytest.raises(StoreError, match="closed"):
         opened.people()
@@ -94,7 +96,7 @@ def test_newer_schema_is_refused_and_file_untouched(db_path: Path):
     conn.close()
     before = db_path.read_bytes()
     with pytest.raises(DatabaseTooNewError, match=rf"schema 99.*up to {len(MIGRATIONS)}.*upgrade"):
-        Store.open(db_path)
+        SqliteStore.open(db_path)
     assert db_path.read_bytes() == before
     assert not db_path.with_name(db_path.name + "-wal").exists()
 
@@ -104,7 +106,7 @@ def test_not_a_database_is_refused_and_untouched(tmp_path: Path):
     path.write_bytes(b"\xff\xd8\xff\xe0 definitely not sqlite " * 100)
     before = path.read_bytes()
     with pytest.raises(StoreError, match="not a kiosk database") as caught:
-        Store.open(path)
+        SqliteStore.open(path)
     assert not isinstance(caught.value, DatabaseLockedError)
     assert str(path) in str(caught.value)
     assert path.read_bytes() == before
@@ -118,7 +120,7 @@ def test_another_programs_sqlite_file_is_refused(tmp_path: Path):
     conn.close()
     before = path.read_bytes()
     with pytest.raises(StoreError, match="another program"):
-        Store.open(path)
+        SqliteStore.open(path)
     assert path.read_bytes() == before
 
 
@@ -129,13 +131,13 @@ def hold_exclusive_lock(path: Path) -> sqlite3.Connection:
 
 
 def test_open_while_another_process_writes_is_refused(db_path: Path):
-    with Store.open(db_path) as opened:
-        opened.enroll("Ann", [unit(1)], model_id=MODEL)
+    with SqliteStore.open(db_path) as opened:
+        opened.enrol("Ann", [unit(1)], model_id=MODEL)
     before = counts(db_path)
     blocker = hold_exclusive_lock(db_path)
     try:
         with pytest.raises(DatabaseLockedError, match=str(db_path.name)):
-            Store.open(db_path, timeout_s=0.1)
+            SqliteStore.open(db_path, timeout_s=0.1)
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
@@ -147,31 +149,31 @@ def test_locked_legacy_journal_database_is_refused(tmp_path: Path):
     blocker = hold_exclusive_lock(path)  # a brand-new file, rollback journal
     try:
         with pytest.raises(DatabaseLockedError):
-            Store.open(path, timeout_s=0.1)
+            SqliteStore.open(path, timeout_s=0.1)
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
 
 
 def test_write_while_locked_changes_nothing(db_path: Path):
-    with Store.open(db_path, timeout_s=0.1) as opened:
-        opened.enroll("Ann", [unit(1)], model_id=MODEL)
+    with SqliteStore.open(db_path, timeout_s=0.1) as opened:
+        opened.enrol("Ann", [unit(1)], model_id=MODEL)
         before = counts(db_path)
         blocker = hold_exclusive_lock(db_path)
         try:
             with pytest.raises(DatabaseLockedError):
-                opened.enroll("Bob", [unit(2), unit(3)], model_id=MODEL)
+                opened.enrol("Bob", [unit(2), unit(3)], model_id=MODEL)
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
         assert counts(db_path) == before
-        opened.enroll("Bob", [unit(2)], model_id=MODEL)  # usable again once released
+        opened.enrol("Bob", [unit(2)], model_id=MODEL)  # usable again once released
         assert counts(db_path)["people"] == 2
 
 
 # --- enrolment -----------------------------------------------------------------------------
 def test_enroll_creates_person_and_templates(store: Store):
-    person = store.enroll("Ann Lee", [unit(1), unit(2)], model_id=MODEL, employee_id="E1",
+    person = store.enrol("Ann Lee", [unit(1), unit(2)], model_id=MODEL, employee_id="E1",
                           sources=["ann1.jpg", "camera"])
     assert (person.name, person.employee_id, person.template_count) == ("Ann Lee", "E1", 2)
     assert person.created_at.tzinfo is not None
@@ -186,14 +188,14 @@ def test_enroll_creates_person_and_templates(store: Store):
 
 
 def test_enroll_adds_to_existing_person_ignoring_case(store: Store):
-    first = store.enroll("Ann Lee", [unit(1)], model_id=MODEL)
-    again = store.enroll("ann  LEE", [unit(2)], model_id=MODEL, employee_id="E7")
+    first = store.enrol("Ann Lee", [unit(1)], model_id=MODEL)
+    again = store.enrol("ann  LEE", [unit(2)], model_id=MODEL, employee_id="E7")
     assert again.person_id == first.person_id
     assert (again.name, again.employee_id, again.template_count) == ("Ann Lee", "E7", 2)
 
 
 def test_float64_embeddings_are_stored_as_float32(store: Store):
-    store.enroll("Ann", [unit(1).astype(np.float64)], model_id=MODEL)
+    store.enrol("Ann", [unit(1).astype(np.float64)], model_id=MODEL)
     embeddings = store.templates(MODEL)[0]
     assert embeddings.dtype == np.float32
     np.testing.assert_array_equal(embeddings[0], unit(1))
@@ -207,10 +209,10 @@ def test_float64_embeddings_are_stored_as_float32(store: Store):
     (np.ones(64, np.float32), ModelMismatchError),
 ])
 def test_bad_embedding_in_the_middle_writes_nothing(store: Store, db_path: Path, bad, error):
-    store.enroll("Ann", [unit(1)], model_id=MODEL)
+    store.enrol("Ann", [unit(1)], model_id=MODEL)
     before = counts(db_path)
     with pytest.raises(error):
-        store.enroll("Bob", [unit(2), bad, unit(3)], model_id=MODEL)
+        store.enrol("Bob", [unit(2), bad, unit(3)], model_id=MODEL)
     assert counts(db_path) == before
     with pytest.raises(UnknownPersonError):
         store.find_person("Bob")
@@ -218,47 +220,47 @@ def test_bad_embedding_in_the_middle_writes_nothing(store: Store, db_path: Path,
 
 def test_enroll_needs_embeddings_and_a_model_id(store: Store, db_path: Path):
     with pytest.raises(StoreError):
-        store.enroll("Ann", [], model_id=MODEL)
+        store.enrol("Ann", [], model_id=MODEL)
     with pytest.raises(ModelMismatchError):
-        store.enroll("Ann", [unit(1)], model_id="  ")
+        store.enrol("Ann", [unit(1)], model_id="  ")
     with pytest.raises(StoreError, match="name"):
-        store.enroll("   ", [unit(1)], model_id=MODEL)
+        store.enrol("   ", [unit(1)], model_id=MODEL)
     assert counts(db_path)["people"] == 0
 
 
 def test_exception_mid_transaction_rolls_everything_back(store: Store, db_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch):
-    store.enroll("Ann", [unit(1)], model_id=MODEL)
+    store.enrol("Ann", [unit(1)], model_id=MODEL)
     before = counts(db_path)
-    real_insert = Store._insert_template
+    real_insert = SqliteStore._insert_template
     calls = []
 
     def insert_then_fail(self, *args, **kwargs):
         calls.append(real_insert(self, *args, **kwargs))
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(Store, "_insert_template", insert_then_fail)
+    monkeypatch.setattr(SqliteStore, "_insert_template", insert_then_fail)
     with pytest.raises(RuntimeError, match="power cut"):
-        store.enroll("Bob", [unit(2), unit(3)], model_id=MODEL, employee_id="E2")
+        store.enrol("Bob", [unit(2), unit(3)], model_id=MODEL, employee_id="E2")
     assert len(calls) == 1  # the first template and Bob really were inserted, then undone
     assert counts(db_path) == before
     monkeypatch.undo()
-    assert store.enroll("Bob", [unit(2)], model_id=MODEL).template_count == 1
+    assert store.enrol("Bob", [unit(2)], model_id=MODEL).template_count == 1
 
 
 def test_process_killed_mid_enrolment_leaves_file_as_it_was(db_path: Path):
-    with Store.open(db_path) as opened:
-        opened.enroll("Ann", [unit(1)], model_id=MODEL)
+    with SqliteStore.open(db_path) as opened:
+        opened.enrol("Ann", [unit(1)], model_id=MODEL)
     before = counts(db_path)
     script = textwrap.dedent(f"""
         import os, numpy as np
-        from kiosk.core.storage.sqlite import Store
-        real = Store._insert_template
+        from kiosk.core.storage.sqlite import SqliteStore
+        real = SqliteStore._insert_template
         def insert_then_die(self, *args):
             real(self, *args)
             os._exit(9)
-        Store._insert_template = insert_then_die
-        Store.open({str(db_path)!r}).enroll("Bob", [np.ones(128, np.float32)] * 3,
+        SqliteStore._insert_template = insert_then_die
+        SqliteStore.open({str(db_path)!r}).enrol("Bob", [np.ones(128, np.float32)] * 3,
                                              model_id={MODEL!r})
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, timeout=60)
@@ -267,15 +269,15 @@ def test_process_killed_mid_enrolment_leaves_file_as_it_was(db_path: Path):
 
 
 def test_dim_mismatch_with_stored_templates_is_refused(store: Store, db_path: Path):
-    store.enroll("Ann", [unit(1)], model_id=MODEL)
+    store.enrol("Ann", [unit(1)], model_id=MODEL)
     with pytest.raises(ModelMismatchError, match="128"):
-        store.enroll("Ann", [unit(2, dim=512)], model_id=MODEL)
+        store.enrol("Ann", [unit(2, dim=512)], model_id=MODEL)
     assert counts(db_path)["templates"] == 1
 
 
 def test_templates_of_other_models_are_kept_apart(store: Store, caplog):
-    store.enroll("Ann", [unit(1)], model_id=MODEL)
-    store.enroll("Bob", [unit(2, dim=512), unit(3, dim=512)], model_id="other-model")
+    store.enrol("Ann", [unit(1)], model_id=MODEL)
+    store.enrol("Bob", [unit(2, dim=512), unit(3, dim=512)], model_id="other-model")
     with caplog.at_level(logging.WARNING, logger="kiosk.core.storage"):
         embeddings, _, person_ids = store.templates(MODEL)
     assert embeddings.shape == (1, 128)
@@ -299,9 +301,9 @@ def test_employee_id_conflicts(store: Store, db_path: Path):
     store.add_person("Ann", employee_id="E1")
     store.add_person("Bob")
     with pytest.raises(DuplicatePersonError, match="(?i)e1.*Ann"):
-        store.enroll("Cid", [unit(1)], model_id=MODEL, employee_id="e1")
+        store.enrol("Cid", [unit(1)], model_id=MODEL, employee_id="e1")
     with pytest.raises(DuplicatePersonError):
-        store.enroll("Ann", [unit(1)], model_id=MODEL, employee_id="E9")
+        store.enrol("Ann", [unit(1)], model_id=MODEL, employee_id="E9")
     with pytest.raises(DuplicatePersonError):
         store.set_employee_id("Bob", "E1")
     with pytest.raises(DuplicatePersonError):
@@ -321,9 +323,9 @@ def test_unknown_person_message(store: Store):
 
 
 def test_people_sorted_with_template_counts(store: Store):
-    store.enroll("bob", [unit(1)], model_id=MODEL)
-    store.enroll("Ann", [unit(2), unit(3)], model_id=MODEL)
-    store.enroll("Ann", [unit(4, dim=512)], model_id="other")
+    store.enrol("bob", [unit(1)], model_id=MODEL)
+    store.enrol("Ann", [unit(2), unit(3)], model_id=MODEL)
+    store.enrol("Ann", [unit(4, dim=512)], model_id="other")
     store.add_person("Cid")
     assert [(p.name, p.template_count) for p in store.people()] == \
         [("Ann", 3), ("bob", 1), ("Cid", 0)]
@@ -343,8 +345,8 @@ def test_rename(store: Store):
 
 
 def test_remove_cascades_to_templates_and_unlinks_events(store: Store, db_path: Path):
-    ann = store.enroll("Ann", [unit(1), unit(2)], model_id=MODEL)
-    store.enroll("Bob", [unit(3)], model_id=MODEL)
+    ann = store.enrol("Ann", [unit(1), unit(2)], model_id=MODEL)
+    store.enrol("Bob", [unit(3)], model_id=MODEL)
     template_id = int(store.templates(MODEL)[1][0])
     store.log_event("verify", claimed="Ann", identity="Ann", accepted=True, distance=0.4,
                     person_id=ann.person_id, template_id=template_id)
@@ -358,7 +360,7 @@ def test_remove_cascades_to_templates_and_unlinks_events(store: Store, db_path: 
 
 
 def test_remove_template(store: Store):
-    ann = store.enroll("Ann", [unit(1), unit(2)], model_id=MODEL)
+    ann = store.enrol("Ann", [unit(1), unit(2)], model_id=MODEL)
     first, second = store.person_templates(ann.person_id)
     store.remove_template(first.template_id)
     assert store.person_templates(ann.person_id) == [second]
@@ -411,12 +413,12 @@ def test_log_event_returns_the_stored_line(store: Store):
 
 # --- settings and threads ------------------------------------------------------------------
 def test_settings_roundtrip(db_path: Path):
-    with Store.open(db_path) as opened:
+    with SqliteStore.open(db_path) as opened:
         assert opened.get_setting("missing", default=7) == 7
         opened.set_setting("camera", {"index": 1, "size": [640, 480]})
         opened.set_setting("camera", {"index": 2})
         opened.set_settings({"a": None, "b": "text"})
-    with Store.open(db_path) as reopened:
+    with SqliteStore.open(db_path) as reopened:
         assert reopened.get_setting("camera") == {"index": 2}
         assert reopened.get_setting("a", default="x") is None
         assert reopened.get_setting("b") == "text"
@@ -428,7 +430,7 @@ def test_one_store_shared_by_threads(store: Store):
     def work(number: int) -> None:
         try:
             for i in range(10):
-                store.enroll(f"person {number}", [unit(number * 100 + i)], model_id=MODEL)
+                store.enrol(f"person {number}", [unit(number * 100 + i)], model_id=MODEL)
                 store.log_event("recognize", claimed=None, identity=None, accepted=False,
                                 distance=None)
                 store.templates(MODEL)

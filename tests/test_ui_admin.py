@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
 
 from kiosk.core.base.errors import SettingsError  # noqa: E402
 from kiosk.core.base.settings import load  # noqa: E402
+from kiosk.core.base.vocabulary import DecisionKind, Mode  # noqa: E402
 from kiosk.core.frontdesk import decisions as d  # noqa: E402
 from kiosk.core.frontdesk.pin import PinGate  # noqa: E402
 from kiosk.ui import enrol_dialog  # noqa: E402
@@ -31,7 +32,7 @@ from tests.ui_helpers import (  # noqa: E402
     EMPTY,
     GREEN,
     RED,
-    FakePin,
+    ScriptedPrompter,
     card_frame,
     kiosks,
     open_enrol,
@@ -43,16 +44,10 @@ def kiosk(qtbot, tmp_path):
     yield from kiosks(qtbot, tmp_path, people=CARD_PEOPLE)
 
 
-def record_dialogs(window):
-    opened = []
-    window.run_dialog = opened.append
-    return opened
-
-
 # --- the PIN gate -------------------------------------------------------------------------
 def test_first_admin_action_sets_the_pin_then_every_action_asks_it(kiosk):
-    k = kiosk(pin=FakePin("2468", "2468", None))
-    opened = record_dialogs(k.window)
+    k = kiosk(pin=ScriptedPrompter("2468", "2468", None))
+    opened = k.pin.opened
     k.window.actions_by_name["log"].trigger()
     assert k.pin.asked[0][0] == SET and isinstance(opened[0], LogDialog)
     assert PinGate(k.store).is_set()
@@ -65,7 +60,7 @@ def test_first_admin_action_sets_the_pin_then_every_action_asks_it(kiosk):
 def test_wrong_pins_are_refused_then_rate_limited(kiosk):
     k = kiosk()
     PinGate(k.store).set_pin("1357")
-    opened = record_dialogs(k.window)
+    opened = k.pin.opened
     k.pin.answers = ["0000", "1111", "2222"]
     k.window.actions_by_name["enrol"].trigger()
     assert opened == [] and "Wrong PIN" in k.pin.asked[1][1]
@@ -119,24 +114,21 @@ def test_pin_dialog_checks_length_and_repeat(qtbot):
 
 
 def test_admin_gate_reports_a_bad_new_pin(tmp_path):
-    from kiosk.core.storage.sqlite import Store
+    from kiosk.core.storage.sqlite import SqliteStore
 
-    with Store.open(tmp_path / "k.sqlite3") as store:
-        pin = FakePin("12ab")
-        assert not AdminGate(PinGate(store), ask=pin.ask, inform=pin.inform).unlock("x")
+    with SqliteStore.open(tmp_path / "k.sqlite3") as store:
+        pin = ScriptedPrompter("12ab")
+        assert not AdminGate(PinGate(store), pin).unlock("x")
         assert "digits" in pin.told[0]
 
 
 # --- enrolment ----------------------------------------------------------------------------
-@pytest.fixture
-def fast_auto(monkeypatch):
-    monkeypatch.setattr(enrol_dialog, "AUTO_INTERVAL_S", 0.05)
-
-
-def test_enrol_a_new_person_then_they_are_recognised(kiosk, qtbot, fast_auto):
-    k = kiosk(card_frame(GREEN))
+def test_enrol_a_new_person_then_they_are_recognised(kiosk, qtbot):
+    k = kiosk(EMPTY)
     k.wait_ready()
     dialog = open_enrol(k, qtbot)
+    qtbot.waitUntil(lambda: k.controller.desk.task.kind == "enrol", timeout=5000)
+    k.show(card_frame(GREEN))  # Gina steps in once the admin has opened the dialog
     qtbot.waitUntil(lambda: len(dialog.shots) == enrol_dialog.TARGET_SHOTS, timeout=5000)
     assert dialog.quality_label.text() == "Good — hold still" and dialog.thumbs.count() == 5
     assert k.decisions == []  # nobody is announced during an enrolment
@@ -146,7 +138,7 @@ def test_enrol_a_new_person_then_they_are_recognised(kiosk, qtbot, fast_auto):
     assert dialog.result() == EnrolDialog.DialogCode.Accepted
     gina = k.store.find_person("E-7")
     assert gina.name == "Gina" and gina.template_count == 5
-    assert k.wait_decision(d.WELCOME).name == "Gina"
+    assert k.wait_decision(DecisionKind.WELCOME).name == "Gina"
 
 
 def test_manual_shot_and_quality_feedback(kiosk, qtbot):
@@ -166,16 +158,16 @@ def test_manual_shot_and_quality_feedback(kiosk, qtbot):
     dialog.reject()
 
 
-def test_enrol_warns_when_the_face_is_someone_else(kiosk, qtbot, fast_auto):
+def test_enrol_warns_when_the_face_is_someone_else(kiosk, qtbot):
     k = kiosk(card_frame(RED))
     k.wait_ready()
     dialog = open_enrol(k, qtbot)
     qtbot.waitUntil(lambda: "already matches Alice" in dialog.warning_label.text(), timeout=5000)
     qtbot.waitUntil(lambda: len(dialog.shots) >= 1, timeout=5000)
     dialog.name_edit.setText("Mallory")
-    dialog.answer = False
+    k.pin.answer = False
     dialog.save()
-    assert "look like Alice" in dialog.asked[0]
+    assert "look like Alice" in k.pin.questions[0]
     assert [p.name for p in k.store.people()] == ["Alice", "Bob"]  # nothing saved
     dialog.reject()
 
@@ -190,14 +182,14 @@ def test_add_photos_from_files_to_an_existing_person(kiosk, qtbot, tmp_path):
     dialog = open_enrol(k, qtbot, person=bob)
     assert dialog.name_edit.isReadOnly()
     dialog.add_files([str(good), str(empty)])
-    qtbot.waitUntil(lambda: bool(dialog.told), timeout=5000)
-    assert len(dialog.shots) == 1 and "no face" in dialog.told[0]
+    qtbot.waitUntil(lambda: bool(k.pin.told), timeout=5000)
+    assert len(dialog.shots) == 1 and "no face" in k.pin.told[0]
     assert dialog.shots[0].duplicate is None  # Bob's own face is no warning
     dialog.save()
-    assert k.store.find_person("Bob").template_count == 2 and dialog.asked == []
+    assert k.store.find_person("Bob").template_count == 2 and k.pin.questions == []
 
 
-def test_enrolment_all_or_nothing_on_error(kiosk, qtbot, fast_auto):
+def test_enrolment_all_or_nothing_on_error(kiosk, qtbot):
     k = kiosk(card_frame(GREEN))
     k.wait_ready()
     dialog = open_enrol(k, qtbot)
@@ -205,10 +197,10 @@ def test_enrolment_all_or_nothing_on_error(kiosk, qtbot, fast_auto):
     dialog.name_edit.setText("Gina")
     dialog.employee_edit.setText("E-Alice")  # Alice's employee id: the store refuses
     dialog.save()
-    assert "Nothing was saved" in dialog.told[0]
+    assert "Nothing was saved" in k.pin.told[0]
     assert [p.name for p in k.store.people()] == ["Alice", "Bob"]
     dialog.reject()
-    assert k.controller.worker.task().kind == "recognize"
+    qtbot.waitUntil(lambda: k.controller.desk.task.kind == "recognize", timeout=5000)
 
 
 # --- people, log, settings ----------------------------------------------------------------
@@ -216,34 +208,32 @@ def test_people_dialog_lists_renames_and_removes(kiosk, qtbot):
     k = kiosk()
     k.wait_ready()
     enrolled = []
-    dialog = PeopleDialog(k.controller, k.store, enrolled.append)
+    dialog = PeopleDialog(k.controller, k.pin, enrolled.append)
     qtbot.addWidget(dialog)
     rows = [(dialog.table.item(r, 0).text(), dialog.table.item(r, 2).text())
             for r in range(dialog.table.rowCount())]
     assert rows == [("Alice", "1"), ("Bob", "1")]
     dialog.select("Bob")
-    dialog.ask_text = lambda label, text: "Robert"
+    k.pin.texts = ["Robert"]
     dialog.rename()
     assert [p.name for p in dialog.people] == ["Alice", "Robert"]
     dialog.select("Robert")
     dialog.add_photos()
     assert enrolled[0].name == "Robert"
-    k.store.enroll("Robert", [np.eye(1, 512, 3, dtype=np.float32)[0]], model_id="another-model")
-    asked = []
-    dialog.confirm = lambda text: asked.append(text) or True
+    k.store.enrol("Robert", [np.eye(1, 512, 3, dtype=np.float32)[0]], model_id="another-model")
     dialog.remove()
-    assert asked == ["Remove Robert and their 2 photo(s)? Their access-log lines are kept."]
+    assert k.pin.questions == ["Remove Robert and their 2 photo(s)? Their access-log lines are kept."]
     assert [p.name for p in k.store.people()] == ["Alice"]  # every model's templates went too
 
 
 def test_log_dialog_filters_and_exports(kiosk, qtbot, tmp_path):
     k = kiosk()
-    log = [d.Decision(d.WELCOME, "recognize", "Welcome, Alice", True, 5, "Alice", None),
+    log = [d.Decision(DecisionKind.WELCOME, Mode.RECOGNIZE, "Welcome, Alice", True, 5, "Alice", None),
            d.unknown_claim("E-999"),
-           d.Decision(d.REFUSED, "verify", "It's not Bob", False, claimed="Bob", name="Bob")]
+           d.Decision(DecisionKind.REFUSED, Mode.VERIFY, "It's not Bob", False, claimed="Bob", name="Bob")]
     for decision in log:
-        d.log_decision(k.store, decision)
-    dialog = LogDialog(k.store)
+        k.store.log_event(decision.mode, **decision.log_fields())
+    dialog = LogDialog(k.store, k.pin)
     qtbot.addWidget(dialog)
     assert dialog.table.rowCount() == 3
     assert dialog.table.item(0, 2).text() == "Bob"  # newest first
@@ -263,16 +253,17 @@ def test_log_dialog_filters_and_exports(kiosk, qtbot, tmp_path):
 
 def test_settings_dialog_applies_and_persists(kiosk, qtbot):
     k = kiosk()
-    dialog = SettingsDialog(k.controller.settings)
+    dialog = SettingsDialog(k.controller.settings, k.pin)
     qtbot.addWidget(dialog)
     dialog.identify_spin.setValue(0.9)
     dialog.frames_spin.setValue(4)
     dialog.mode_box.setCurrentText("verify")
-    dialog._accept()
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     new = dialog.result_settings
     assert new.identify_threshold == pytest.approx(0.9) and new.consecutive_frames == 4
     k.controller.apply_settings(new)
-    assert k.controller.tracker.consecutive_frames == 4 and k.window.claim_entry.isVisible()
+    assert k.window.claim_entry.isVisible()
+    qtbot.waitUntil(lambda: k.controller.desk.tracker.consecutive_frames == 4, timeout=5000)
     saved = load({"data_dir": k.settings.data_dir}, environ={})
     assert saved.identify_threshold == pytest.approx(0.9) and saved.mode == "verify"
 
@@ -285,7 +276,7 @@ def test_settings_that_cannot_be_saved_are_not_applied_either(kiosk, qtbot):
     wanted = before.replace(consecutive_frames=7, mode="verify")
     with pytest.raises(SettingsError, match="cannot save the settings"):
         k.controller.apply_settings(wanted)
-    assert k.controller.settings == before and k.controller.tracker.consecutive_frames == before.consecutive_frames
+    assert k.controller.settings == before and k.controller.desk.settings == before
     assert not k.window.claim_entry.isVisible()
     assert not (Path(k.settings.data_dir) / "settings.toml").exists()  # nothing half-written
 
@@ -302,7 +293,7 @@ def test_changing_the_camera_switches_the_source(kiosk, qtbot, tmp_path):
     folder.mkdir()
     cv2.imwrite(str(folder / "a.png"), card_frame(RED))
     k.controller.apply_settings(k.controller.settings.replace(camera=str(folder)))
-    assert k.wait_decision(d.WELCOME).name == "Alice"
+    assert k.wait_decision(DecisionKind.WELCOME).name == "Alice"
     assert "slideshow photos" in k.controller.camera_status().description
 
 

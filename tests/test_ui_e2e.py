@@ -7,7 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from kiosk.core.base.imageio import read_image_rgb  # noqa: E402
-from kiosk.core.frontdesk import decisions as d  # noqa: E402
+from kiosk.core.base.vocabulary import DecisionKind  # noqa: E402
 from kiosk.ui import enrol_dialog  # noqa: E402
 from kiosk.ui.main_window import STARTING_TEXT  # noqa: E402
 from kiosk.ui.worker import real_engine  # noqa: E402
@@ -38,7 +38,7 @@ def staff_templates(engine):
 def kiosk(qtbot, tmp_path, engine, staff_templates):
     def enrol_staff(store):
         for name, embedding in staff_templates:
-            store.enroll(name, [embedding], model_id=engine.model_id, employee_id=f"E-{name}")
+            store.enrol(name, [embedding], model_id=engine.model_id, employee_id=f"E-{name}")
 
     yield from kiosks(qtbot, tmp_path, enrol=enrol_staff, engine_factory=lambda _s: engine)
 
@@ -54,7 +54,7 @@ def lfw(i: int):
 def test_younes_is_welcomed_in_recognize_mode(kiosk, qtbot):
     k = kiosk(photo_frame(seed_photo("younes")))
     decision = k.wait_decision(timeout_ms=30000)
-    assert decision.kind == d.WELCOME and decision.message == "Welcome, younes"
+    assert decision.kind == DecisionKind.WELCOME and decision.message == "Welcome, younes"
     assert k.window.panel.title.text() == "Welcome, younes"
     assert banner_text(k.window).count("Welcome, younes") == 1  # the headline, once
     event = k.store.events()[0]
@@ -72,7 +72,7 @@ def test_verify_refuses_benoit_with_kians_card(kiosk):
     k.wait_ready(30000)
     assert k.controller.claim("kian") is None  # a session starts
     decision = k.wait_decision(timeout_ms=30000)
-    assert decision.kind == d.REFUSED and decision.message == "It's not kian, please go away"
+    assert decision.kind == DecisionKind.REFUSED and decision.message == "It's not kian, please go away"
     assert not k.store.events()[0].accepted and k.store.events()[0].claimed == "kian"
 
 
@@ -81,7 +81,7 @@ def test_verify_accepts_younes_with_his_own_card(kiosk):
     k.wait_ready(30000)
     k.controller.claim("E-younes")
     decision = k.wait_decision(timeout_ms=30000)
-    assert decision.kind == d.VERIFIED and decision.message == "It's younes, welcome in!"
+    assert decision.kind == DecisionKind.VERIFIED and decision.message == "It's younes, welcome in!"
     assert k.window.panel.style_name == "good"
 
 
@@ -96,7 +96,7 @@ def test_enrol_a_newcomer_then_the_next_frames_recognise_them(kiosk, qtbot, monk
     dialog.save()
     assert k.store.find_person("Alec").template_count == enrol_dialog.TARGET_SHOTS
     k.show(lfw(3))  # a photo that was not enrolled
-    decision = k.wait_decision(d.WELCOME, timeout_ms=30000)
+    decision = k.wait_decision(DecisionKind.WELCOME, timeout_ms=30000)
     assert decision.name == "Alec"
 
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from kiosk.core import fakes
 from kiosk.core.base.errors import CameraError, WeightsError  # noqa: E402
-from kiosk.core.frontdesk import decisions as d  # noqa: E402
+from kiosk.core.base.vocabulary import DecisionKind, MarkState  # noqa: E402
 from kiosk.ui.main_window import STARTING_TEXT  # noqa: E402
 from tests.ui_helpers import (  # noqa: E402
     BLUE,
@@ -53,14 +53,13 @@ def test_a_kiosk_with_nobody_enrolled_tells_the_admin_what_to_do(kiosk, qtbot):
 
     k = kiosk(people={})
     qtbot.waitUntil(lambda: k.window.panel.detail.text() == NOBODY_ENROLLED, timeout=5000)
-    fakes.enrol_cards(k.store, {"Carol": "green"})
-    k.controller.reload_gallery()
+    fakes.enrol_cards(k.store, {"Carol": "green"})  # the front desk notices by itself
     qtbot.waitUntil(lambda: k.window.panel.detail.text() == "", timeout=5000)
 
 
 def test_enrolled_person_is_welcomed_and_logged(kiosk, qtbot):
     k = kiosk(card_frame(RED))
-    decision = k.wait_decision(d.WELCOME)
+    decision = k.wait_decision(DecisionKind.WELCOME)
     assert decision.message == "Welcome, Alice" and decision.door_open_s == 1.0
     assert k.window.panel.title.text() == "Welcome, Alice"
     assert k.window.panel.style_name == "good"
@@ -77,25 +76,26 @@ def test_enrolled_person_is_welcomed_and_logged(kiosk, qtbot):
 
 def test_face_boxes_carry_the_name(kiosk, qtbot):
     k = kiosk(card_frame(RED, ("green", (450, 100, 120, 150))))
-    qtbot.waitUntil(lambda: k.window.live_view._marks is not None
-                    and len(k.window.live_view._marks.marks) == 2, timeout=5000)
-    labels = sorted((m.label, m.state) for m in k.window.live_view._marks.marks)
-    assert labels == [("Alice", d.KNOWN), ("unknown", d.UNKNOWN)]
+    view = k.window.live_view
+    qtbot.waitUntil(lambda: view.shown_marks() is not None and len(view.shown_marks().marks) == 2,
+                    timeout=5000)
+    labels = sorted((m.label, m.state) for m in view.shown_marks().marks)
+    assert labels == [("Alice", MarkState.KNOWN), ("unknown", MarkState.UNKNOWN)]
 
 
 def test_a_stranger_is_sent_to_reception(kiosk):
     k = kiosk(card_frame(GREEN))
     decision = k.wait_decision()
-    assert decision.kind == d.STRANGER
+    assert decision.kind == DecisionKind.STRANGER
     assert k.window.panel.title.text() == "Not recognized — please see reception"
     assert not k.store.events()[0].accepted
 
 
 def test_cooldown_keeps_one_welcome_per_visit(kiosk, qtbot):
     k = kiosk(card_frame(RED))
-    k.wait_decision(d.WELCOME)
+    k.wait_decision(DecisionKind.WELCOME)
     qtbot.wait(800)
-    assert [x.kind for x in k.decisions] == [d.WELCOME]
+    assert [x.kind for x in k.decisions] == [DecisionKind.WELCOME]
     assert len(k.store.events()) == 1
 
 
@@ -109,11 +109,41 @@ def test_a_quick_second_welcome_does_not_repeat_the_headline(kiosk, qtbot):
 
 def test_two_people_at_once_are_each_welcomed(kiosk):
     k = kiosk(card_frame(("red", (60, 100, 150, 180)), ("blue", (400, 100, 150, 180))))
-    k.wait_decision(d.WELCOME)
+    k.wait_decision(DecisionKind.WELCOME)
     k.qtbot.waitUntil(lambda: len(k.decisions) == 2, timeout=3000)
     assert sorted(x.name for x in k.decisions) == ["Alice", "Bob"]
     assert banner_text(k.window).count("Welcome, Alice") == 1
     assert banner_text(k.window).count("Welcome, Bob") == 1
+
+
+def test_a_locked_log_keeps_the_screen_responsive_and_the_door_shut(kiosk, qtbot):
+    """Another program holds the database's write lock: the decision waits for it on the
+    analysis thread (the screen keeps drawing), cannot be logged, so the door stays shut."""
+    import sqlite3
+
+    from PySide6.QtCore import QTimer
+
+    k = kiosk(EMPTY)
+    k.wait_ready()
+    doors = []
+    k.controller.doorChanged.connect(doors.append)
+    ticks = []
+    timer = QTimer(interval=20)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    blocker = sqlite3.connect(k.store.path, timeout=0.1)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        timer.start()
+        k.show(card_frame(RED))
+        decision = k.wait_decision(timeout_ms=10000)
+        timer.stop()
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert decision.kind == DecisionKind.NOT_LOGGED and not decision.accepted
+    assert "see reception" in k.window.panel.title.text() and True not in doors
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) > 20 and max(gaps) < 0.5, f"the GUI thread stalled {max(gaps):.2f} s"
 
 
 # --- verify mode --------------------------------------------------------------------------
@@ -129,9 +159,9 @@ def test_verify_accepts_the_right_face(kiosk):
     assert k.window.claim_entry.isVisible()
     assert k.window.panel.title.text() == "Scan your badge or type your employee ID"
     claim(k, "E-Alice")
-    assert k.window.panel.title.text() == "Hello Alice — please look at the camera"
     decision = k.wait_decision()
-    assert decision.kind == d.VERIFIED and decision.message == "It's Alice, welcome in!"
+    assert k.prompts[0] == "Hello Alice — please look at the camera"
+    assert decision.kind == DecisionKind.VERIFIED and decision.message == "It's Alice, welcome in!"
     event = k.store.events()[0]
     assert event.mode == "verify" and event.claimed == "E-Alice" and event.accepted
 
@@ -141,35 +171,35 @@ def test_verify_refuses_a_stolen_badge(kiosk):
     k.wait_ready()
     claim(k, "Bob")
     decision = k.wait_decision()
-    assert decision.kind == d.REFUSED and decision.message == "It's not Bob, please go away"
+    assert decision.kind == DecisionKind.REFUSED and decision.message == "It's not Bob, please go away"
     assert not k.store.events()[0].accepted
 
 
 def test_someone_enrolled_from_the_command_line_meanwhile_can_verify(kiosk, qtbot):
-    """The worker's gallery predates them: the claim reloads it instead of failing."""
+    """The desk's gallery predates them: the claim checks the store's revision first."""
     k = kiosk(card_frame(GREEN), mode="verify")
     k.wait_ready()
     qtbot.waitUntil(lambda: k.controller.worker.meter.rate() > 0, timeout=5000)
     fakes.enrol_cards(k.store, {"Carol": "green"}, {"Carol": "E-Carol"})  # like `kiosk enroll`
     claim(k, "E-Carol")
     decision = k.wait_decision()
-    assert decision.kind == d.VERIFIED and decision.message == "It's Carol, welcome in!"
+    assert decision.kind == DecisionKind.VERIFIED and decision.message == "It's Carol, welcome in!"
 
 
 def test_a_claim_made_before_the_model_was_ready_for_someone_it_cannot_check(kiosk, qtbot):
     """Dave has templates of another model only; claimed while the model still loads, the
-    session reloads the gallery once, then says he has no photos (not "could not see you")."""
+    claim waits for the model, then says he has no photos (not "could not see you")."""
     import numpy as np
 
     def dave(store):
-        store.enroll("Dave", [np.eye(1, 512, 5, dtype=np.float32)[0]], model_id="another-model")
+        store.enrol("Dave", [np.eye(1, 512, 5, dtype=np.float32)[0]], model_id="another-model")
 
     k = kiosk(card_frame(RED), mode="verify", enrol=dave, verify_timeout_s=8.0,
               engine_factory=lambda s: fakes.fake_engine(s, load_delay_s=0.5))
     claim(k, "Dave")
-    assert k.controller.session is not None  # the model was not ready: nothing to count yet
+    assert k.controller.model.state == "starting" and k.decisions == []
     decision = k.wait_decision(timeout_ms=5000)
-    assert decision.kind == d.NO_TEMPLATES and "Dave has no photos" in decision.message
+    assert decision.kind == DecisionKind.NO_TEMPLATES and "Dave has no photos" in decision.message
 
 
 def test_badge_typed_while_focus_is_elsewhere_still_lands(kiosk):
@@ -178,14 +208,14 @@ def test_badge_typed_while_focus_is_elsewhere_still_lands(kiosk):
     k.window.live_view.setFocus()
     k.qtbot.keyClicks(k.window, "Alice")
     k.qtbot.keyClick(k.window.claim_entry.edit, Qt.Key.Key_Return)
-    assert k.wait_decision().kind == d.VERIFIED
+    assert k.wait_decision().kind == DecisionKind.VERIFIED
 
 
 def test_unknown_id_gets_a_polite_answer(kiosk):
     k = kiosk(card_frame(RED), mode="verify")
     claim(k, "E-999")
-    decision = k.decisions[-1]
-    assert decision.kind == d.UNKNOWN_CLAIM and "Sorry" in k.window.panel.title.text()
+    decision = k.wait_decision()
+    assert decision.kind == DecisionKind.UNKNOWN_CLAIM and "Sorry" in k.window.panel.title.text()
     assert k.store.events()[0].claimed == "E-999"
 
 
@@ -194,8 +224,8 @@ def test_verify_times_out_when_no_face_comes(kiosk):
     k.wait_ready()
     claim(k, "Alice")
     decision = k.wait_decision(timeout_ms=4000)
-    assert decision.kind == d.TIMED_OUT and "try again" in k.window.panel.title.text()
-    assert k.controller.session is None
+    assert decision.kind == DecisionKind.TIMED_OUT and "try again" in k.window.panel.title.text()
+    assert k.controller.desk.session is None
 
 
 # --- camera trouble -----------------------------------------------------------------------
@@ -232,7 +262,7 @@ def test_no_camera_at_all_still_opens_and_offers_a_video(kiosk, qtbot):
     assert "No camera" in k.window.banner.label.text()
     assert k.window.banner.file_button.isVisible() and k.window.banner.folder_button.isVisible()
     k.controller.set_camera(lambda: fakes.ScriptedCamera([card_frame(RED)]))
-    assert k.wait_decision(d.WELCOME).name == "Alice"
+    assert k.wait_decision(DecisionKind.WELCOME).name == "Alice"
     qtbot.waitUntil(lambda: not k.window.banner.isVisible(), timeout=5000)
 
 
@@ -254,10 +284,10 @@ def test_jobs_deliver_even_when_the_caller_drops_the_handle(kiosk, qtbot):
     k.wait_ready()
     got = []
     for i in range(300):  # handles dropped at once, results to a plain callable
-        k.controller.submit(lambda _engine, _gallery, i=i: i).returned.connect(got.append)
+        k.controller.submit(lambda _desk, i=i: i).returned.connect(got.append)
     qtbot.waitUntil(lambda: len(got) == 300, timeout=10000)
     assert got == list(range(300))
-    qtbot.waitUntil(lambda: not k.controller.worker._handles, timeout=2000)  # then released
+    qtbot.waitUntil(lambda: k.controller.worker.jobs_in_flight() == 0, timeout=2000)  # then released
 
 
 def test_garbage_is_collected_on_the_gui_thread_only(qtbot, tmp_path):
@@ -268,7 +298,7 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, tmp_path):
         if phase == "start":
             collected_on.append(threading.current_thread().name)
 
-    def make_cycles(_engine, _gallery):
+    def make_cycles(_desk):
         for _ in range(20000):  # far past the threshold of an automatic collection
             cycle = []
             cycle.append(cycle)
@@ -293,7 +323,7 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, tmp_path):
 def test_closing_stops_every_thread(qtbot, tmp_path):
     baseline = python_threads()
     k = Kiosk(qtbot, tmp_path, [card_frame(RED)], people=CARD_PEOPLE)
-    k.wait_decision(d.WELCOME)
+    k.wait_decision(DecisionKind.WELCOME)
     assert kiosk_threads() == {"kiosk-capture"}
     assert k.controller.worker.isRunning()
     k.close()

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 from kiosk.core.base.errors import WeightsError
+from kiosk.core.base.files import sha256_of
 from kiosk.core.base.specs import DEFAULT_MODEL
 from kiosk.core.embedding import facenet_litert as litert
 from kiosk.core.embedding.facenet import build_keras_model
 from kiosk.core.embedding.loader import load_embedder
-from kiosk.core.models import weights
+from kiosk.core.models import exports, weights
 
 
 def test_missing_weights_say_how_to_fix(tmp_path):
@@ -29,7 +30,7 @@ def test_corrupt_weights_are_refused_before_loading(tmp_path, settings):
 
 def test_fetch_downloads_checks_and_is_idempotent(tmp_path):
     path = weights.fetch(tmp_path)
-    assert weights.sha256_of(path) == DEFAULT_MODEL.weights_sha256
+    assert sha256_of(path) == DEFAULT_MODEL.weights_sha256
     mtime = path.stat().st_mtime_ns
     assert weights.fetch(tmp_path) == path and path.stat().st_mtime_ns == mtime
     assert not list(tmp_path.glob(".fetch-*")), "temporary files left behind"
@@ -53,11 +54,26 @@ def test_litert_runtimes_agree_with_the_keras_reference(settings, keras_model):
     assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
 
 
-def test_damaged_litert_export_is_rebuilt(tmp_path, settings):
+def _weights_only_copy(settings, tmp_path):
     source = weights.weights_file(settings.weights_path)
     shutil.copy(source, tmp_path / source.name)
+
+
+def test_a_changed_litert_export_is_refused_with_the_way_out(tmp_path, settings):
+    """A planted export (here: the fp32 file posing as int8) never runs: its sha256 is not
+    the one recorded when this program built the int8 file."""
+    _weights_only_copy(settings, tmp_path)
+    export = litert.ensure_export(tmp_path, "litert-int8")
+    export.write_bytes(litert.export_path(settings.weights_path, "litert-fp32").read_bytes())
+    with pytest.raises(WeightsError, match="has changed since it was built.*kiosk weights fetch"):
+        load_embedder(tmp_path, "litert-int8")
+
+
+def test_an_unrecorded_export_is_replaced_by_a_fresh_build(tmp_path, settings):
+    _weights_only_copy(settings, tmp_path)
     export = litert.export_path(tmp_path, "litert-int8")
-    export.write_bytes(b"not a flatbuffer" * 100)
+    export.write_bytes(b"not a flatbuffer" * 100)  # e.g. a cache from before the record
     embedder = load_embedder(tmp_path, "litert-int8")
     assert embedder.embed(np.zeros((1, 160, 160, 3), np.float32)).shape == (1, 128)
     assert export.stat().st_size > 1_000_000
+    assert exports.recorded(tmp_path)[export.name] == sha256_of(export)

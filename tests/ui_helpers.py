@@ -53,20 +53,60 @@ def photo_frame(path: Path, scale: float = 3.0, size=(640, 480)) -> np.ndarray:
     return canvas_bgr
 
 
-class FakePin:
-    """Stands in for the admin at the PIN dialog: answers `answers` in turn, records prompts."""
+class ScriptedPrompter:
+    """Stands in for the person at the screen (see kiosk.ui.prompter.Prompter).
+
+    PIN prompts take `answers` in turn (None = cancel) and are recorded in `asked`;
+    `confirm` answers `answer` and records the question in `questions`; `ask_text` answers
+    `texts` in turn; file choices answer `files` in turn; `inform` records in `told`;
+    `run(dialog)` records the dialog in `opened` without running it.
+    """
 
     def __init__(self, *answers: str | None):
         self.answers = list(answers)
         self.asked: list[tuple[str, str]] = []
+        self.answer = True
+        self.questions: list[str] = []
+        self.texts: list[str | None] = []
+        self.files: list = []
         self.told: list[str] = []
+        self.opened: list = []
 
-    def ask(self, kind: str, message: str) -> str | None:
+    def within(self, parent):
+        return self
+
+    def run(self, dialog) -> int:
+        self.opened.append(dialog)
+        return 0
+
+    def ask_pin(self, kind: str, message: str) -> str | None:
         self.asked.append((kind, message))
         return self.answers.pop(0) if self.answers else None
 
+    def confirm(self, text: str) -> bool:
+        self.questions.append(text)
+        return self.answer
+
     def inform(self, text: str) -> None:
         self.told.append(text)
+
+    def ask_text(self, label: str, text: str = "") -> str | None:
+        return self.texts.pop(0) if self.texts else None
+
+    def _file(self):
+        return self.files.pop(0) if self.files else ""
+
+    def open_files(self, title: str, name_filter: str) -> list[str]:
+        return self._file() or []
+
+    def open_file(self, title: str, name_filter: str) -> str:
+        return self._file()
+
+    def open_folder(self, title: str) -> str:
+        return self._file()
+
+    def save_file(self, title: str, suggested: str, name_filter: str) -> str:
+        return self._file()
 
 
 def banner_text(window) -> str:
@@ -92,27 +132,27 @@ class Kiosk:
     def __init__(self, qtbot, tmp_path, frames_bgr=(EMPTY,), *, people=None, enrol=None,
                  engine_factory=None, camera=None, kiosk_mode=False, pin=None, fps=30.0,
                  **overrides):
-        from kiosk.core.storage.sqlite import Store
+        from kiosk.core.storage.sqlite import SqliteStore
         from kiosk.ui.app import build_window
 
         defaults = dict(consecutive_frames=2, door_open_s=1.0, cooldown_s=10.0,
                         verify_timeout_s=3.0)
         self.settings = make_settings(tmp_path, **{**defaults, **overrides})
-        self.store = Store.open(self.settings.database_path)
+        self.store = SqliteStore.open(self.settings.database_path)
         people = people or {}
         fakes.enrol_cards(self.store, people, {n: f"E-{n}" for n in people})
         if enrol is not None:
             enrol(self.store)
         self.camera = fakes.ScriptedCamera(list(frames_bgr), fps=fps)
-        self.pin = pin or FakePin()
+        self.pin = pin or ScriptedPrompter()  # the person at the screen: PINs and questions
         self.window = build_window(
             self.settings, self.store, camera=camera or (lambda: self.camera),
             engine_factory=engine_factory or fakes.fake_engine, kiosk_mode=kiosk_mode,
-            camera_backoff_s=FAST_BACKOFF)
-        self.window.admin.ask, self.window.admin.inform = self.pin.ask, self.pin.inform
+            prompter=self.pin, camera_backoff_s=FAST_BACKOFF)
         self.controller = self.window.controller
-        self.decisions = []
+        self.decisions, self.prompts = [], []
         self.controller.decided.connect(self.decisions.append)
+        self.controller.prompted.connect(self.prompts.append)
         self.qtbot = qtbot
         self.window.start()
 
@@ -153,15 +193,12 @@ def kiosks(qtbot, tmp_path, **defaults) -> Iterator:
         assert not k.controller.threads_running()
 
 
-def open_enrol(k: Kiosk, qtbot, person=None):
-    """An enrolment dialog over `k`, shown without exec(); its questions are answered with
-    `dialog.answer` (and recorded in `dialog.asked`), its messages recorded in `dialog.told`."""
+def open_enrol(k: Kiosk, qtbot, person=None, auto_interval_s: float = 0.05):
+    """An enrolment dialog over `k`, shown without exec(); its questions go to `k.pin` (a
+    ScriptedPrompter: `k.pin.answer`, `k.pin.questions`, `k.pin.told`)."""
     from kiosk.ui.enrol_dialog import EnrolDialog
 
-    dialog = EnrolDialog(k.controller, k.store, person, k.window)
+    dialog = EnrolDialog(k.controller, k.pin, person, k.window, auto_interval_s=auto_interval_s)
     qtbot.addWidget(dialog)
-    dialog.asked, dialog.answer, dialog.told = [], True, []
-    dialog.confirm = lambda text: dialog.asked.append(text) or dialog.answer
-    dialog.inform = dialog.told.append
     dialog.show()
     return dialog

@@ -157,7 +157,7 @@ def enrol_cards(store, people: dict[str, str], employee_ids: dict[str, str] | No
     embedder = FakeEmbedder()
     for name, colour in people.items():
         colour_rgb = np.array([PALETTE_BGR[colour][::-1]], np.float32)
-        store.enroll(name, list(embedder.embed_colours(colour_rgb)), model_id=FAKE_MODEL_ID,
+        store.enrol(name, list(embedder.embed_colours(colour_rgb)), model_id=FAKE_MODEL_ID,
                      employee_id=(employee_ids or {}).get(name))
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QRegularExpressionValidator
@@ -12,7 +11,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QWidget,
 )
 
@@ -73,26 +71,18 @@ class PinDialog(QDialog):
 
 
 class AdminGate:
-    """Checks the PIN (kiosk.core.frontdesk.pin.PinGate) before an admin action; sets it on first use.
+    """Checks the PIN (kiosk.core.frontdesk.pin.PinGate) before an admin action; sets it on
+    first use. Asks and tells through ``prompter`` (see kiosk.ui.prompter)."""
 
-    `ask(kind, message) -> pin | None` and `inform(text)` default to dialogs; tests pass
-    their own.
-    """
-
-    def __init__(self, pin_gate, parent: QWidget | None = None,
-                 ask: Callable[[str, str], str | None] | None = None,
-                 inform: Callable[[str], None] | None = None):
+    def __init__(self, pin_gate, prompter):
         self.pin_gate = pin_gate
-        self.parent = parent  # the window the dialogs belong to
-        self.ask = ask or self._ask_with_dialog
-        self.inform = inform or self._inform_with_box
+        self.prompter = prompter
 
-    def _ask_with_dialog(self, kind: str, message: str) -> str | None:
-        dialog = PinDialog(kind, message, self.parent)
-        return dialog.pin() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    def ask(self, kind: str, message: str) -> str | None:
+        return self.prompter.ask_pin(kind, message)
 
-    def _inform_with_box(self, text: str) -> None:
-        QMessageBox.warning(self.parent, "Admin", text)
+    def inform(self, text: str) -> None:
+        self.prompter.inform(text)
 
     def unlock(self, action: str = "") -> bool:
         """True when the admin may go on with `action`."""

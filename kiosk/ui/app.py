@@ -21,6 +21,7 @@ from kiosk.core.base.errors import KioskError
 from kiosk.ui.admin import AdminGate
 from kiosk.ui.controller import KioskController
 from kiosk.ui.main_window import MainWindow
+from kiosk.ui.prompter import DialogPrompter, Prompter
 from kiosk.ui.worker import real_engine
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,25 @@ class SignalWatcher(QObject):
 
 
 def build_window(settings, store, *, camera=None, engine_factory: Callable = real_engine,
-                 kiosk_mode: bool = False, **controller_options) -> MainWindow:
-    """The window and its controller, not yet shown nor started."""
+                 kiosk_mode: bool = False, prompter: Prompter | None = None,
+                 **controller_options) -> MainWindow:
+    """The window, its front desk and its controller, not yet shown nor started.
+
+    ``prompter`` asks the person at the screen (Qt's dialogs over the window by default)."""
+    from kiosk.core.frontdesk.desk import FrontDesk
     from kiosk.core.frontdesk.pin import PinGate
 
-    controller = KioskController(settings, store, camera=camera, engine_factory=engine_factory,
-                                 **controller_options)
-    return MainWindow(controller, AdminGate(PinGate(store)), kiosk_mode=kiosk_mode)
+    controller = KioskController(FrontDesk(store, settings), camera=camera,
+                                 engine_factory=engine_factory, **controller_options)
+    ask = prompter or LatePrompter()
+    window = MainWindow(controller, AdminGate(PinGate(store), ask), ask, kiosk_mode=kiosk_mode)
+    if isinstance(ask, LatePrompter):
+        ask.parent = window
+    return window
+
+
+class LatePrompter(DialogPrompter):
+    """Qt's dialogs over the main window, which exists only after its prompter."""
 
 
 def run_gui(settings, *, camera: str | None = None, mode: str | None = None,
@@ -75,7 +88,7 @@ def run_gui(settings, *, camera: str | None = None, mode: str | None = None,
 
     Raises DisplayError, before anything else starts, when there is no usable screen.
     """
-    from kiosk.core.storage.sqlite import Store
+    from kiosk.core.storage.store import open_store
     from kiosk.ui.display import check_display
 
     if QApplication.instance() is None:
@@ -93,7 +106,7 @@ def run_gui(settings, *, camera: str | None = None, mode: str | None = None,
             options = _demo_options(settings.replace(data_dir=demo_dir))
         settings = options.pop("settings", settings)
         try:
-            store = Store.open(settings.database_path)
+            store = open_store(settings)
         except KioskError as exc:
             return _fail(str(exc), quiet=quit_after_ms is not None)
         try:
@@ -120,9 +133,9 @@ def _run(app, settings, store, quit_after_ms, t0, **options) -> int:
 def _demo_options(settings) -> dict:
     """A fake engine, a colour-card camera and two people in the (throw-away) data dir."""
     from kiosk.core import fakes
-    from kiosk.core.storage.sqlite import Store
+    from kiosk.core.storage.store import open_store
 
-    with Store.open(settings.database_path) as store:
+    with open_store(settings) as store:
         fakes.enrol_demo_people(store)
     camera = fakes.demo_camera()
     return {"settings": settings, "camera": lambda: camera, "engine_factory": fakes.fake_engine}

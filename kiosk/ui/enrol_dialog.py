@@ -1,30 +1,25 @@
 """Enrolment: name + employee id, live preview with quality coaching, several shots, one save.
 
 Shots come from the live camera (a button, or automatically when the quality is good) or
-from photo files. Nothing is written until Save, and then all templates at once
-(`Store.enroll` is one transaction): all or nothing.
+from photo files, encoded on the analysis thread. Nothing is written until Save, and then
+all shots at once through `FrontDesk.enrol` (one transaction): all or nothing.
 """
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSize, Slot
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -34,37 +29,31 @@ from PySide6.QtWidgets import (
 from kiosk.core.base.errors import KioskError, UnknownPersonError
 from kiosk.core.base.imageio import IMAGE_SUFFIXES
 from kiosk.core.base.types import Match, Person
-from kiosk.core.frontdesk.live import ENROL, EnrolCandidate, LiveResult, Task, encode_files
+from kiosk.core.frontdesk.enrolment import EnrolCandidate, FileShots, Shot
 from kiosk.ui.live_view import LiveView, rgb_qimage
+from kiosk.ui.prompter import Prompter
 from kiosk.ui.qt_compat import disconnect
 
 log = logging.getLogger(__name__)
 
 TARGET_SHOTS = 5
 AUTO_INTERVAL_S = 0.8  # between two automatic shots, so that they differ a little
-
-
-@dataclass(frozen=True)
-class Shot:
-    embedding: np.ndarray  # (dim,) float32 unit vector
-    thumb_rgb: np.ndarray | None
-    source: str  # "camera" or a file path
-    duplicate: Match | None = None
+PHOTO_FILTER = f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)})"
 
 
 class EnrolDialog(QDialog):
     """Enrol a new person, or add shots to `person` when given."""
 
-    def __init__(self, controller, store, person: Person | None = None,
-                 parent: QWidget | None = None):
+    def __init__(self, controller, prompter: Prompter, person: Person | None = None,
+                 parent: QWidget | None = None, auto_interval_s: float = AUTO_INTERVAL_S):
         super().__init__(parent)
-        self.controller, self.store, self.person = controller, store, person
+        self.controller, self.desk, self.person = controller, controller.desk, person
+        self.prompter = prompter.within(self)
+        self.auto_interval_s = auto_interval_s
         self.shots: list[Shot] = []
         self.candidate: EnrolCandidate | None = None
         self.saved: Person | None = None
         self._last_shot_at = 0.0
-        self.confirm = self._confirm_box
-        self.inform = lambda text: QMessageBox.information(self, "Enrolment", text)
         self.setWindowTitle("Add photos of " + person.name if person else "Enrol a person")
         self._build()
         self._wire()
@@ -129,15 +118,12 @@ class EnrolDialog(QDialog):
 
     # --- live coaching ------------------------------------------------------------------
     @Slot(object)
-    def on_frame(self, result: LiveResult) -> None:
-        candidate = result.enrol
-        if candidate is None:
-            return
+    def on_frame(self, candidate: EnrolCandidate) -> None:
         self.candidate = candidate
         report = candidate.quality
         self.quality_label.setText(report.message)
         self.quality_bar.setValue(int(report.score * 100))
-        self.warning_label.setText(_duplicate_text(candidate.duplicate))
+        self.warning_label.setText(_duplicate_text(candidate.shot.duplicate if candidate.shot else None))
         self._update_buttons()
         if self._auto_ready(candidate):
             self.take_shot()
@@ -145,20 +131,20 @@ class EnrolDialog(QDialog):
     def _auto_ready(self, candidate: EnrolCandidate) -> bool:
         return (self.auto_box.isChecked() and candidate.quality.ok
                 and len(self.shots) < TARGET_SHOTS
-                and time.monotonic() - self._last_shot_at >= AUTO_INTERVAL_S)
+                and time.monotonic() - self._last_shot_at >= self.auto_interval_s)
 
     @Slot()
     def take_shot(self) -> None:
         c = self.candidate
-        if c is None or c.embedding is None or not c.quality.usable:
+        if c is None or c.shot is None or not c.quality.usable:
             return
         self._last_shot_at = time.monotonic()
         self.candidate = None  # one frame, one shot
-        self.add_shot(Shot(c.embedding, c.thumb_rgb, "camera", c.duplicate))
+        self.add_shot(c.shot)
 
     def add_shot(self, shot: Shot) -> None:
         self.shots.append(shot)
-        item = QListWidgetItem(_shot_label(shot.source))
+        item = QListWidgetItem(shot.source)
         if shot.thumb_rgb is not None:
             item.setIcon(QIcon(QPixmap.fromImage(rgb_qimage(shot.thumb_rgb))))
         self.thumbs.addItem(item)
@@ -185,76 +171,65 @@ class EnrolDialog(QDialog):
     # --- photo files --------------------------------------------------------------------
     @Slot()
     def _choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Photos of this person", "",
-                                                f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)})")
+        paths = self.prompter.open_files("Photos of this person", PHOTO_FILTER)
         if paths:
             self.add_files(paths)
 
     def add_files(self, paths: list[str]):
         """Encode photo files on the analysis thread; shots are added when they are done."""
-        task = Task(ENROL, self.person.person_id if self.person else None,
-                    self.controller.settings.identify_threshold)
-        handle = self.controller.submit(lambda engine, gallery: encode_files(
-            engine, paths, gallery, task))
+        person_id = self.person.person_id if self.person else None
+        handle = self.controller.submit(lambda desk: desk.encode_files(paths, person_id))
         handle.returned.connect(self._files_encoded)
         handle.errored.connect(self._files_failed)
         self.files_button.setEnabled(False)
         return handle
 
     @Slot(object)
-    def _files_encoded(self, outcome) -> None:
-        shots, errors = outcome
-        for path, c in shots:
-            self.add_shot(Shot(c.embedding, c.thumb_rgb, path, c.duplicate))
+    def _files_encoded(self, files: FileShots) -> None:
+        for shot in files.shots:
+            self.add_shot(shot)
         self.files_button.setEnabled(True)
-        if errors:
-            self.inform("Some photos could not be used:\n" + "\n".join(errors))
+        if files.errors:
+            self.prompter.inform("Some photos could not be used:\n" + "\n".join(files.errors))
 
     @Slot(object)
     def _files_failed(self, exc: Exception) -> None:
         self.files_button.setEnabled(True)
-        self.inform(f"The photos could not be read: {exc}")
+        self.prompter.inform(f"The photos could not be read: {exc}")
 
     # --- saving -------------------------------------------------------------------------
     @Slot()
     def save(self) -> None:
         name = self.name_edit.text().strip()
         if not name:
-            self.inform("Please type the person's name.")
+            self.prompter.inform("Please type the person's name.")
             return
         if not self.shots or not self._confirm_save(name):
             return
         try:
-            self.saved = self.store.enroll(
-                name, [s.embedding for s in self.shots], model_id=self.controller.model_id,
-                employee_id=self.employee_edit.text().strip() or None,
-                sources=[_shot_label(s.source) for s in self.shots])  # as the CLI: file names
+            self.saved = self.desk.enrol(name, self.shots,
+                                         self.employee_edit.text().strip() or None)
         except KioskError as exc:
-            self.inform(f"Nothing was saved: {exc}")
+            self.prompter.inform(f"Nothing was saved: {exc}")
             return
-        self.controller.reload_gallery()
         self.accept()
 
     def _confirm_save(self, name: str) -> bool:
         if self.person is None and self._exists(name):
-            if not self.confirm(f"{name} is already enrolled. Add these photos to {name}?"):
+            if not self.prompter.confirm(f"{name} is already enrolled. Add these photos to {name}?"):
                 return False
         twins = {s.duplicate.name for s in self.shots if s.duplicate is not None}
         if twins:
-            return self.confirm(f"These photos look like {', '.join(sorted(twins))}, who is "
-                                "already enrolled. Save them anyway?")
+            return self.prompter.confirm(f"These photos look like {', '.join(sorted(twins))}, who is "
+                                         "already enrolled. Save them anyway?")
         return True
 
     def _exists(self, name: str) -> bool:
         try:
-            self.store.find_person(name)
+            self.desk.store.find_person(name)
             return True
         except UnknownPersonError:
             return False
-
-    def _confirm_box(self, text: str) -> bool:
-        answer = QMessageBox.question(self, "Enrolment", text)
-        return answer == QMessageBox.StandardButton.Yes
 
     @Slot(int)
     def _on_finished(self, _code: int) -> None:
@@ -268,7 +243,3 @@ def _duplicate_text(match: Match | None) -> str:
     if match is None:
         return ""
     return f"Careful: this face already matches {match.name} (distance {match.distance:.2f})."
-
-
-def _shot_label(source: str) -> str:
-    return "camera" if source == "camera" else Path(source).name

@@ -13,10 +13,10 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kiosk.core.camera.frames import LatestFrame, RateMeter
-from kiosk.core.frontdesk.decisions import KNOWN, NEUTRAL, UNKNOWN
+from kiosk.core.base.vocabulary import MarkState
 
-MARK_COLOURS = {KNOWN: QColor(40, 200, 90), UNKNOWN: QColor(235, 90, 60),
-                NEUTRAL: QColor(90, 170, 255)}
+MARK_COLOURS = {MarkState.KNOWN: QColor(40, 200, 90), MarkState.UNKNOWN: QColor(235, 90, 60),
+                MarkState.NEUTRAL: QColor(90, 170, 255)}
 MARKS_TTL_S = 1.5  # boxes older than this are stale (no analysis results coming)
 
 
@@ -69,9 +69,15 @@ class LiveView(QWidget):
 
     @Slot(object)
     def set_marks(self, marks) -> None:
-        """`marks`: a controller.Marks (seq, frame_shape, FaceMark tuple)."""
+        """`marks`: a frontdesk.desk.Marks (seq, frame_shape, FaceMark tuple)."""
         self._marks, self._marks_at = marks, time.monotonic()
         self.update()
+
+    def shown_marks(self):
+        """The marks drawn now: the latest analysed frame's, or None when they are stale."""
+        if self._marks is None or time.monotonic() - self._marks_at > MARKS_TTL_S:
+            return None
+        return self._marks
 
     def stop(self) -> None:
         self._timer.stop()
@@ -123,16 +129,17 @@ class LiveView(QWidget):
         painter.restore()
 
     def _paint_marks(self, painter: QPainter) -> None:
-        if self._marks is None or time.monotonic() - self._marks_at > MARKS_TTL_S:
+        marks = self.shown_marks()
+        if marks is None:
             return
         target = self.target_rect()
-        height, width = self._marks.frame_shape
+        height, width = marks.frame_shape
         scale = target.width() / width
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         font = QFont(self.font().family(), max(11, int(16 * scale)))
         font.setBold(True)
         painter.setFont(font)
-        for mark in self._marks.marks:
+        for mark in marks.marks:
             self._paint_mark(painter, mark, target, scale, width)
 
     def _paint_mark(self, painter: QPainter, mark, target: QRectF, scale: float,
@@ -141,7 +148,7 @@ class LiveView(QWidget):
         if self.mirror:
             x = width - x - w
         box = QRectF(target.x() + x * scale, target.y() + y * scale, w * scale, h * scale)
-        colour = MARK_COLOURS.get(mark.state, MARK_COLOURS[NEUTRAL])
+        colour = MARK_COLOURS.get(mark.state, MARK_COLOURS[MarkState.NEUTRAL])
         painter.setPen(QPen(colour, max(2.0, 3.0 * scale)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(box, 6, 6)

@@ -14,12 +14,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.core.base.types import AccessEvent
+from kiosk.ui.prompter import Prompter
 
 COLUMNS = ("Time", "Mode", "Claimed", "Identity", "Result", "Distance", "Detail")
 RESULTS = {"All results": None, "Let in": True, "Refused": False}
@@ -51,9 +50,10 @@ def write_csv(events: Sequence[AccessEvent], path: str | Path) -> int:
 
 
 class LogDialog(QDialog):
-    def __init__(self, store, parent: QWidget | None = None):
+    def __init__(self, store, prompter: Prompter, parent: QWidget | None = None):
         super().__init__(parent)
         self.store = store
+        self.prompter = prompter.within(self)
         self.events: list[AccessEvent] = []
         self.setWindowTitle("Access log")
         self.resize(900, 520)
@@ -115,13 +115,12 @@ class LogDialog(QDialog):
 
     @Slot()
     def _export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the access log",
-                                              "access-log.csv", "CSV (*.csv)")
+        path = self.prompter.save_file("Export the access log", "access-log.csv", "CSV (*.csv)")
         if not path:
             return
         try:
             count = write_csv(self.events, path)
         except OSError as exc:
-            QMessageBox.warning(self, "Access log", f"Could not write {path}: {exc}")
+            self.prompter.inform(f"Could not write {path}: {exc}")
             return
-        QMessageBox.information(self, "Access log", f"{count} line(s) written to {path}.")
+        self.prompter.inform(f"{count} line(s) written to {path}.")

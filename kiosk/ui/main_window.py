@@ -1,7 +1,8 @@
 """The front-desk window: wires the controller to the widgets and the admin actions.
 
-It computes nothing: decisions come from the controller (and kiosk.core.frontdesk.decisions), the
-drawing from LiveView, every admin action goes through the AdminGate first.
+It computes nothing: decisions come from the front desk through the controller, the drawing
+from LiveView; every admin action goes through the AdminGate first, and every question to
+the person at the screen through the prompter it is given.
 """
 from __future__ import annotations
 
@@ -12,18 +13,19 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QMainWindow, QToolBar, QToolButton, QVBoxLayout, QWidget
 
 from kiosk.core.base.errors import KioskError
-from kiosk.core.camera.capture import CONNECTING, LIVE
-from kiosk.core.frontdesk import decisions
+from kiosk.core.base.vocabulary import CameraState, Mode, ModelState
 from kiosk.ui.admin import AdminGate
-from kiosk.ui.controller import FAILED, READY, KioskController, ModelState
+from kiosk.ui.controller import KioskController, ModelStatus
 from kiosk.ui.enrol_dialog import EnrolDialog
 from kiosk.ui.live_view import LiveView
 from kiosk.ui.log_dialog import LogDialog
 from kiosk.ui.people_dialog import PeopleDialog
+from kiosk.ui.prompter import Prompter
 from kiosk.ui.settings_dialog import SettingsDialog
 from kiosk.ui.widgets import (
     IDLE_TEXT,
     NOBODY_ENROLLED,
+    VIDEO_FILTER,
     CameraBanner,
     ClaimEntry,
     DecisionPanel,
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 STARTING_TEXT = "Starting… the face model is loading"
 NO_PICTURE = "No picture from the camera"
-PLACEHOLDERS = {CONNECTING: "Starting the camera…", LIVE: "Starting the camera…"}
+PLACEHOLDERS = {CameraState.CONNECTING: "Starting the camera…", CameraState.LIVE: "Starting the camera…"}
 WINDOW_CSS = ("QMainWindow, #central { background: #12151b; }"
               " QToolBar { background: #1b1f27; border: none; }"
               " QToolButton { color: #dfe5ee; background: transparent; border: none;"
@@ -43,18 +45,15 @@ WINDOW_CSS = ("QMainWindow, #central { background: #12151b; }"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, controller: KioskController, admin: AdminGate, *,
+    def __init__(self, controller: KioskController, admin: AdminGate, prompter: Prompter, *,
                  kiosk_mode: bool = False):
         super().__init__()
-        self.controller, self.admin = controller, admin
-        if admin.parent is None:
-            admin.parent = self
+        self.controller, self.admin, self.prompter = controller, admin, prompter
         self.kiosk_mode = kiosk_mode
         self.shut_down = False
         self._force = False
         self._enrolled: int | None = None
         self._door_open = False
-        self.run_dialog = _exec_and_delete  # tests replace it to drive dialogs themselves
         self.setWindowTitle("Front desk")
         self.setStyleSheet(WINDOW_CSS)
         self.resize(1024, 768)
@@ -112,7 +111,7 @@ class MainWindow(QMainWindow):
         c.doorChanged.connect(self._on_door)
         c.galleryChanged.connect(self._on_gallery)
         self.claim_entry.claimed.connect(self._on_claim)
-        self.banner.sourceChosen.connect(self._on_source_chosen)
+        self.banner.sourceRequested.connect(self._on_source_requested)
 
     def start(self) -> None:
         """Show the window first, then start the threads (the model loads behind it)."""
@@ -147,9 +146,9 @@ class MainWindow(QMainWindow):
         self._refresh_idle()
 
     @Slot(object)
-    def _on_model(self, model: ModelState) -> None:
+    def _on_model(self, model: ModelStatus) -> None:
         self.banner.model_message = (f"The face model could not be loaded: {model.message}"
-                                     if model.state == FAILED else "")
+                                     if model.state == ModelState.FAILED else "")
         self._refresh_idle()
         self.refresh_status()
 
@@ -157,15 +156,15 @@ class MainWindow(QMainWindow):
         """The panel's resting text: it depends on the model's state, the mode and whether
         anyone is enrolled yet."""
         state = self.controller.model.state
-        idle = IDLE_TEXT[self.controller.mode] if state == READY else STARTING_TEXT
-        if state == FAILED:
+        idle = IDLE_TEXT[self.controller.mode] if state == ModelState.READY else STARTING_TEXT
+        if state == ModelState.FAILED:
             idle = "Face recognition is unavailable — please see reception"
-        first_run = state == READY and self._enrolled == 0
+        first_run = state == ModelState.READY and self._enrolled == 0
         self.panel.set_idle_text(idle, NOBODY_ENROLLED if first_run else "")
 
     @Slot(str)
     def _on_mode(self, mode: str) -> None:
-        verify = mode == decisions.VERIFY
+        verify = mode == Mode.VERIFY
         self.claim_entry.setVisible(verify)
         if verify:
             self.claim_entry.edit.setFocus()
@@ -177,8 +176,13 @@ class MainWindow(QMainWindow):
         self.controller.claim(text)
 
     @Slot(str)
-    def _on_source_chosen(self, path: str) -> None:
-        if self.admin.unlock("Change the camera"):  # for this session only: not saved
+    def _on_source_requested(self, kind: str) -> None:
+        """The banner's "play a video / a folder": the PIN first, then the file dialog."""
+        if not self.admin.unlock("Change the camera"):
+            return
+        path = (self.prompter.open_file("Play a video file", VIDEO_FILTER) if kind == "video"
+                else self.prompter.open_folder("Play a folder of photos"))
+        if path:  # for this session only: not saved
             self.controller.apply_settings(self.controller.settings.replace(camera=path),
                                            persist=False)
 
@@ -192,27 +196,26 @@ class MainWindow(QMainWindow):
             self.open_enrol(None)
 
     def open_enrol(self, person) -> QDialog:
-        dialog = EnrolDialog(self.controller, self.controller.store, person, self)
-        self.run_dialog(dialog)
+        dialog = EnrolDialog(self.controller, self.prompter, person, self)
+        self.prompter.run(dialog)
         return dialog
 
     @Slot()
     def people(self) -> None:
         if self._gated("People"):
-            self.run_dialog(PeopleDialog(self.controller, self.controller.store,
-                                         self.open_enrol, self))
+            self.prompter.run(PeopleDialog(self.controller, self.prompter, self.open_enrol, self))
 
     @Slot()
     def access_log(self) -> None:
         if self._gated("Access log"):
-            self.run_dialog(LogDialog(self.controller.store, self))
+            self.prompter.run(LogDialog(self.controller.store, self.prompter, self))
 
     @Slot()
     def edit_settings(self) -> None:
         if not self._gated("Settings"):
             return
-        dialog = SettingsDialog(self.controller.settings, self)
-        self.run_dialog(dialog)
+        dialog = SettingsDialog(self.controller.settings, self.prompter, self)
+        self.prompter.run(dialog)
         if dialog.result_settings is not None:
             try:
                 self.controller.apply_settings(dialog.result_settings)
@@ -222,8 +225,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def switch_mode(self) -> None:
         if self._gated("Switch mode"):
-            other = (decisions.VERIFY if self.controller.mode == decisions.RECOGNIZE
-                     else decisions.RECOGNIZE)
+            other = Mode.VERIFY if self.controller.mode == Mode.RECOGNIZE else Mode.RECOGNIZE
             self.controller.set_mode(other)
 
     @Slot()
@@ -267,10 +269,3 @@ class MainWindow(QMainWindow):
         self.live_view.stop()
         self.hide()  # the window goes at once even if the model is still loading
         self.controller.shutdown()
-
-
-def _exec_and_delete(dialog: QDialog) -> int:
-    """Run a modal dialog, then let Qt delete it (it is a child of the window otherwise)."""
-    code = dialog.exec()
-    dialog.deleteLater()
-    return code

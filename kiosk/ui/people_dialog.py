@@ -9,8 +9,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -20,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.core.base.errors import KioskError
 from kiosk.core.base.types import Person
+from kiosk.ui.prompter import Prompter
 
 COLUMNS = ("Name", "Employee ID", "Photos", "Enrolled on")
 
@@ -27,15 +26,13 @@ COLUMNS = ("Name", "Employee ID", "Photos", "Enrolled on")
 class PeopleDialog(QDialog):
     """`open_enrol(person | None)` opens the enrolment dialog (modal) and returns when done."""
 
-    def __init__(self, controller, store, open_enrol: Callable[[Person | None], object],
-                 parent: QWidget | None = None):
+    def __init__(self, controller, prompter: Prompter,
+                 open_enrol: Callable[[Person | None], object], parent: QWidget | None = None):
         super().__init__(parent)
-        self.controller, self.store, self.open_enrol = controller, store, open_enrol
+        self.controller, self.store, self.open_enrol = controller, controller.store, open_enrol
         self.setWindowTitle("People")
         self.resize(720, 460)
-        self.ask_text = self._ask_text_box
-        self.confirm = self._confirm_box
-        self.inform = lambda text: QMessageBox.warning(self, "People", text)
+        self.prompter = prompter.within(self)
         self.people: list[Person] = []
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -96,7 +93,7 @@ class PeopleDialog(QDialog):
         person = self.selected()
         if person is None:
             return
-        new_name = self.ask_text(f"New name for {person.name}:", person.name)
+        new_name = self.prompter.ask_text(f"New name for {person.name}:", person.name)
         if new_name and new_name.strip() != person.name:
             self._change(lambda: self.store.rename(person.name, new_name.strip()))
 
@@ -108,24 +105,17 @@ class PeopleDialog(QDialog):
         try:  # remove() deletes the templates of every model: count them all
             every_model = self.store.find_person(person.name).template_count
         except KioskError as exc:  # renamed or removed meanwhile (e.g. from the command line)
-            self.inform(str(exc))
+            self.prompter.inform(str(exc))
             self.refresh()
             return
-        if self.confirm(f"Remove {person.name} and their {every_model} photo(s)? "
+        if self.prompter.confirm(f"Remove {person.name} and their {every_model} photo(s)? "
                         "Their access-log lines are kept."):
             self._change(lambda: self.store.remove(person.name))
 
     def _change(self, change: Callable[[], object]) -> None:
+        """A change to the store; the front desk picks it up by itself (GalleryWatch)."""
         try:
             change()
         except KioskError as exc:
-            self.inform(str(exc))
-        self.controller.reload_gallery()
+            self.prompter.inform(str(exc))
         self.refresh()
-
-    def _ask_text_box(self, label: str, text: str) -> str | None:
-        value, ok = QInputDialog.getText(self, "Rename", label, text=text)
-        return value if ok else None
-
-    def _confirm_box(self, text: str) -> bool:
-        return QMessageBox.question(self, "People", text) == QMessageBox.StandardButton.Yes

@@ -28,8 +28,7 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
 from kiosk.core.base.proctime import process_age_s
-from kiosk.core.frontdesk import decisions
-from kiosk.ui.controller import FAILED, READY
+from kiosk.core.base.vocabulary import DecisionKind, ModelState
 from kiosk.ui.window_check import throwaway_window
 
 CAMERA_FPS = 30.0
@@ -117,15 +116,16 @@ class _Run(QObject):
 
     @Slot(object)
     def on_model(self, model) -> None:
-        if model.state == FAILED:
+        if model.state == ModelState.FAILED:
             self.fail(f"the face model failed: {model.message}")
-        elif model.state == READY:
+        elif model.state == ModelState.READY:
             self.report.ready_s = process_age_s()[0]
             self.enrol()
 
     def enrol(self) -> None:
         """The portrait becomes an enrolled person, encoded on the analysis thread."""
-        handle = self.controller.submit(lambda engine, gallery: engine.encode_one(self.portrait_rgb))
+        handle = self.controller.submit(lambda desk: desk.enrol(
+            "Grace", [desk.encode_image(self.portrait_rgb, "portrait")]))
         handle.returned.connect(self.enrolled)
         handle.errored.connect(self.enrol_failed)
 
@@ -138,10 +138,7 @@ class _Run(QObject):
         self.fail(f"enrolling the portrait failed: {exc}")
 
     @Slot(object)
-    def enrolled(self, face_and_embedding) -> None:
-        _, embedding = face_and_embedding
-        self.controller.store.enroll("Grace", [embedding], model_id=self.controller.model_id)
-        self.controller.reload_gallery()
+    def enrolled(self, _person) -> None:
         self.sampler.start()
         QTimer.singleShot(self.gap_ms, self.face_in)
 
@@ -162,7 +159,7 @@ class _Run(QObject):
 
     @Slot(object)
     def on_decided(self, decision) -> None:
-        if self.waiting_since is None or decision.kind != decisions.WELCOME:
+        if self.waiting_since is None or decision.kind != DecisionKind.WELCOME:
             return
         QApplication.processEvents()  # the panel's repaint is part of "shown"
         shown_at = time.perf_counter()

@@ -11,15 +11,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QWidget,
 )
 
 from kiosk.core.base.errors import SettingsError
-from kiosk.core.base.settings import MODES
-from kiosk.ui.widgets import pick_photo_folder, pick_video
+from kiosk.core.base.vocabulary import Mode
+from kiosk.ui.prompter import Prompter
+from kiosk.ui.widgets import VIDEO_FILTER
 
 THRESHOLD_HELP = (
     "Thresholds are the largest face distance still taken as the same person (0 = identical,"
@@ -37,14 +37,15 @@ def _spin(value: float, lo: float, hi: float, step: float, decimals: int = 2,
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings, parent: QWidget | None = None):
+    def __init__(self, settings, prompter: Prompter, parent: QWidget | None = None):
         super().__init__(parent)
         self.settings = settings
+        self.prompter = prompter.within(self)
         self.result_settings = None
         self.setWindowTitle("Settings")
         self.camera_edit = QLineEdit(settings.camera)
         self.mode_box = QComboBox()
-        self.mode_box.addItems(list(MODES))
+        self.mode_box.addItems(list(Mode))
         self.mode_box.setCurrentText(settings.mode)
         self.identify_spin = _spin(settings.identify_threshold, 0.1, 1.9, 0.05)
         self.verify_spin = _spin(settings.verify_threshold, 0.1, 1.9, 0.05)
@@ -66,8 +67,8 @@ class SettingsDialog(QDialog):
     def _lay_out(self) -> None:
         help_label = QLabel(THRESHOLD_HELP, wordWrap=True)
         help_label.setStyleSheet("color: #555;")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                                  | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
@@ -97,16 +98,16 @@ class SettingsDialog(QDialog):
         try:
             self.result_settings = self.settings.replace(**self.values())
         except SettingsError as exc:
-            QMessageBox.warning(self, "Settings", str(exc))
+            self.prompter.inform(str(exc))
             return
         self.accept()
 
     @Slot()
     def _pick_video(self) -> None:
-        if path := pick_video(self):
+        if path := self.prompter.open_file("Play a video file", VIDEO_FILTER):
             self.camera_edit.setText(path)
 
     @Slot()
     def _pick_folder(self) -> None:
-        if path := pick_photo_folder(self):
+        if path := self.prompter.open_folder("Play a folder of photos"):
             self.camera_edit.setText(path)

@@ -6,7 +6,6 @@ import time
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -16,16 +15,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.core.camera.capture import CONNECTING, ENDED, LIVE, CameraStatus
-from kiosk.core.frontdesk import decisions
+from kiosk.core.base.vocabulary import CameraState, DecisionKind, Mode
+from kiosk.core.camera.capture import CameraStatus
+from kiosk.core.frontdesk.decisions import Decision
 
-IDLE_TEXT = {decisions.RECOGNIZE: "Welcome! Please look at the camera",
-             decisions.VERIFY: "Scan your badge or type your employee ID"}
+IDLE_TEXT = {Mode.RECOGNIZE: "Welcome! Please look at the camera",
+             Mode.VERIFY: "Scan your badge or type your employee ID"}
 NOBODY_ENROLLED = "Nobody is enrolled yet — an admin can add people with “Enrol a person…”"
 STYLE_BY_KIND = {
-    decisions.WELCOME: "good", decisions.VERIFIED: "good",
-    decisions.STRANGER: "bad", decisions.REFUSED: "bad",
-    decisions.TIMED_OUT: "info", decisions.UNKNOWN_CLAIM: "info", decisions.NO_TEMPLATES: "info",
+    DecisionKind.WELCOME: "good", DecisionKind.VERIFIED: "good",
+    DecisionKind.STRANGER: "bad", DecisionKind.REFUSED: "bad", DecisionKind.NOT_LOGGED: "bad",
+    DecisionKind.TIMED_OUT: "info", DecisionKind.UNKNOWN_CLAIM: "info",
+    DecisionKind.NO_TEMPLATES: "info",
 }
 PANEL_COLOURS = {  # (background, text)
     "idle": ("#1f2430", "#e8ecf3"), "prompt": ("#1d4f91", "white"),
@@ -51,9 +52,9 @@ class DecisionPanel(QFrame):
         layout.addWidget(self.detail)
         self.setMinimumHeight(140)
         self.style_name = "idle"
-        self._shown: list[decisions.Decision] = []
+        self._shown: list[Decision] = []
         self._shown_at = 0.0
-        self._idle, self._idle_detail = IDLE_TEXT[decisions.RECOGNIZE], ""
+        self._idle, self._idle_detail = IDLE_TEXT[Mode.RECOGNIZE], ""
         self._clear = QTimer(self, singleShot=True)
         self._clear.timeout.connect(self.show_idle)
         self.show_idle()
@@ -76,7 +77,7 @@ class DecisionPanel(QFrame):
             self.show_idle()
 
     @Slot(object)
-    def show_decision(self, decision: decisions.Decision) -> None:
+    def show_decision(self, decision: Decision) -> None:
         """Show a decision; several within TOGETHER_S (several faces) share the panel."""
         now = time.monotonic()
         together = self.style_name in ("good", "bad", "info") and now - self._shown_at < TOGETHER_S
@@ -104,9 +105,10 @@ class DecisionPanel(QFrame):
 
 
 class CameraBanner(QFrame):
-    """A calm banner for camera or model trouble; offers a video file or folder instead."""
+    """A calm banner for camera or model trouble; offers a video file or folder instead
+    (`sourceRequested` "video" or "folder": the window asks for the PIN, then the file)."""
 
-    sourceChosen = Signal(str)
+    sourceRequested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -120,8 +122,8 @@ class CameraBanner(QFrame):
         layout.addWidget(self.label, 1)
         layout.addWidget(self.file_button)
         layout.addWidget(self.folder_button)
-        self.file_button.clicked.connect(self._choose_file)
-        self.folder_button.clicked.connect(self._choose_folder)
+        self.file_button.clicked.connect(self._request_video)
+        self.folder_button.clicked.connect(self._request_folder)
         self.model_message = ""
         self.hide()
 
@@ -129,40 +131,28 @@ class CameraBanner(QFrame):
         text = camera_text(status, time.monotonic() if now is None else now)
         text = "\n".join(t for t in (text, self.model_message) if t)
         self.label.setText(text)
-        offer = not status.ever_live and status.state not in (LIVE, CONNECTING)
+        offer = not status.ever_live and status.state not in (CameraState.LIVE, CameraState.CONNECTING)
         self.file_button.setVisible(offer)
         self.folder_button.setVisible(offer)
         self.setVisible(bool(text))
 
     @Slot()
-    def _choose_file(self) -> None:
-        if path := pick_video(self):
-            self.sourceChosen.emit(path)
+    def _request_video(self) -> None:
+        self.sourceRequested.emit("video")
 
     @Slot()
-    def _choose_folder(self) -> None:
-        if path := pick_photo_folder(self):
-            self.sourceChosen.emit(path)
+    def _request_folder(self) -> None:
+        self.sourceRequested.emit("folder")
 
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;All files (*)"
 
 
-def pick_video(parent: QWidget) -> str:
-    """A video file to play as the camera ("" if cancelled)."""
-    return QFileDialog.getOpenFileName(parent, "Play a video file", "", VIDEO_FILTER)[0]
-
-
-def pick_photo_folder(parent: QWidget) -> str:
-    """A folder of photos to play as the camera ("" if cancelled)."""
-    return QFileDialog.getExistingDirectory(parent, "Play a folder of photos")
-
-
 def camera_text(status: CameraStatus, now: float) -> str:
     """The banner's words for a camera status ("" when all is well)."""
-    if status.state in (LIVE, CONNECTING):
+    if status.state in (CameraState.LIVE, CameraState.CONNECTING):
         return ""
-    if status.state == ENDED:
+    if status.state == CameraState.ENDED:
         return f"The {status.description} has ended."
     retry = " Trying again…"
     if status.retry_at is not None and status.retry_at - now >= 1:
@@ -209,7 +199,7 @@ class StatusLine(QLabel):
                    analysis_ms: float, model: str, mode: str, door_open: bool,
                    enrolled: int | None) -> None:
         cam = f"{camera.description} {camera.state}"
-        if camera.state == LIVE:
+        if camera.state == CameraState.LIVE:
             cam += f" {camera.fps:.0f} fps"
         parts = [cam, f"preview {preview_fps:.0f} fps",
                  f"analysis {analysis_fps:.1f} fps ({analysis_ms:.0f} ms)", f"model {model}",

@@ -16,10 +16,10 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
+from kiosk.core.base.vocabulary import ModelState
 from kiosk.core.camera.sources import ScriptedCamera
-from kiosk.core.storage.sqlite import Store
+from kiosk.core.storage.store import open_store
 from kiosk.ui.app import build_window
-from kiosk.ui.controller import FAILED, READY
 from kiosk.ui.display import check_display
 
 
@@ -45,9 +45,9 @@ class _Watch(QObject):
 
     @Slot(object)
     def on_model(self, model) -> None:
-        if model.state == READY:
+        if model.state == ModelState.READY:
             self.run.times.setdefault("model ready", self.clock_s())
-        elif model.state == FAILED:
+        elif model.state == ModelState.FAILED:
             self.run.model_failure = model.message
             self.loop.quit()
 
@@ -68,7 +68,7 @@ def throwaway_window(settings, camera: Callable, prefix: str = "kiosk-check-") -
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         settings = settings.replace(data_dir=tmp)
-        with Store.open(settings.database_path) as store:
+        with open_store(settings) as store:
             window = build_window(settings, store, camera=camera)
             try:
                 yield app, window

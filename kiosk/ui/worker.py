@@ -1,9 +1,11 @@
-"""The analysis thread: builds the models in its own run(), then analyses the newest frame.
+"""The analysis thread: builds the models in its own run(), then runs the front desk on the
+newest frame.
 
 Signals follow one vocabulary (as superqt's workers): ``started`` and ``finished`` (QThread's
-own), ``ready`` once the models are built, ``yielded`` with each immutable LiveResult,
+own), ``ready`` once the models are built, ``yielded`` with each immutable `DeskUpdate`,
 ``returned`` when run() ends normally, ``errored`` with the exception object itself.
 Frames are never queued: the loop waits for a frame newer than the last one it analysed.
+Every decision and its access-log row are made here, by `FrontDesk`, never on the GUI thread.
 """
 from __future__ import annotations
 
@@ -17,12 +19,13 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from kiosk.core.base.errors import KioskError
 from kiosk.core.base.imageio import bgr_to_rgb
 from kiosk.core.camera.frames import LatestFrame, RateMeter
-from kiosk.core.frontdesk.live import Task, analyse_live
+from kiosk.core.frontdesk.desk import DeskUpdate, FrontDesk
 
 log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[Any], Any]  # settings -> Engine (Engine.load or fakes.fake_engine)
-Job = Callable[[Any, Any], Any]  # (engine, gallery) -> result, run on the analysis thread
+Job = Callable[[FrontDesk], Any]  # run on the analysis thread, with the models loaded
+FRAME_WAIT_S = 0.1  # also how often the desk's clock is looked at without frames
 
 
 def real_engine(settings):
@@ -33,12 +36,6 @@ def real_engine(settings):
     engine = Engine.load(settings)
     engine.warm_up()
     return engine
-
-
-def gallery_from_store(store, engine):
-    from kiosk.core.recognition.matching import Gallery
-
-    return Gallery.from_store(store, engine.model_id, engine.embedder.dim)
 
 
 class JobHandle(QObject):
@@ -52,9 +49,9 @@ class JobHandle(QObject):
         super().__init__()
         self.fn = fn
 
-    def run(self, engine, gallery) -> None:
+    def run(self, desk: FrontDesk) -> None:
         try:
-            self.returned.emit(self.fn(engine, gallery))
+            self.returned.emit(self.fn(desk))
         except Exception as exc:  # handed to the caller, who shows it
             if not isinstance(exc, KioskError):
                 log.exception("a job on the analysis thread failed")
@@ -69,26 +66,18 @@ class JobHandle(QObject):
 
 class AnalysisWorker(QThread):
     ready = Signal(str)  # the model id, once the models are built
-    yielded = Signal(object)  # one LiveResult per analysed frame
+    yielded = Signal(object)  # a DeskUpdate: each analysed frame, and whatever time decided
     returned = Signal(int)  # frames analysed, when run() ends normally
     errored = Signal(object)  # the exception object
-    galleryLoaded = Signal(int)  # templates in the gallery now in use
 
-    def __init__(self, frames: LatestFrame, store, settings, *,
-                 engine_factory: EngineFactory = real_engine,
-                 gallery_factory: Callable = gallery_from_store, parent: QObject | None = None):
+    def __init__(self, frames: LatestFrame, desk: FrontDesk, *,
+                 engine_factory: EngineFactory = real_engine, parent: QObject | None = None):
         super().__init__(parent)
         self.setObjectName("kiosk-analysis")
         self._frames = frames
-        self._store = store
-        self._settings = settings
+        self._desk = desk
         self._engine_factory = engine_factory
-        self._gallery_factory = gallery_factory
         self._stop = threading.Event()
-        self._reload = threading.Event()
-        self._reload.set()
-        self._lock = threading.Lock()
-        self._task = Task()
         self._jobs: queue.Queue[JobHandle] = queue.Queue()
         self._handles: set[JobHandle] = set()  # alive until their signals are delivered
         self.meter = RateMeter(window=10)
@@ -98,19 +87,8 @@ class AnalysisWorker(QThread):
         self.finished.connect(self._fail_late_jobs)
 
     # --- called from the GUI thread -----------------------------------------------------
-    def set_task(self, task: Task) -> None:
-        with self._lock:
-            self._task = task
-
-    def task(self) -> Task:
-        with self._lock:
-            return self._task
-
-    def reload_gallery(self) -> None:
-        self._reload.set()
-
     def submit(self, fn: Job) -> JobHandle:
-        """Run `fn(engine, gallery)` on this thread between two frames."""
+        """Run `fn(desk)` on this thread between two frames, once the models are loaded."""
         handle = JobHandle(fn)
         # The caller may drop the handle at once. Were its last reference then released on
         # the analysis thread, the QObject would be deleted there while its queued signals are
@@ -123,6 +101,10 @@ class AnalysisWorker(QThread):
             QTimer.singleShot(0, self._fail_late_jobs)
         return handle
 
+    def jobs_in_flight(self) -> int:
+        """Jobs submitted whose signals have not all reached the GUI thread yet."""
+        return len(self._handles)
+
     def stop(self) -> None:
         """Ask the loop to end (returns at once; then call wait())."""
         self._stop.set()
@@ -133,65 +115,62 @@ class AnalysisWorker(QThread):
         if engine is None:
             self._fail_jobs(KioskError("the face model is not available"))
             return
+        self._desk.use_engine(engine)
         self.ready.emit(engine.model_id)
-        count = self._loop(engine)
+        count = self._loop()
         self._fail_jobs(KioskError("the kiosk is closing"))
         self.returned.emit(count)
 
     def _build_engine(self):
         try:
-            return self._engine_factory(self._settings)
+            return self._engine_factory(self._desk.settings)
         except Exception as exc:
             log.exception("building the face model failed")
             self.errored.emit(exc)
             return None
 
-    def _loop(self, engine) -> int:
-        seq, count, gallery = 0, 0, None
+    def _loop(self) -> int:
+        seq, count = 0, 0
         while not self._stop.is_set():
-            gallery = self._refresh_gallery(engine, gallery)
-            self._run_jobs(engine, gallery)
-            seq, frame_bgr = self._frames.get_newer(seq, timeout_s=0.1)
+            self._run_jobs()
+            self._emit(self._guarded(self._desk.tick))
+            seq, frame_bgr = self._frames.get_newer(seq, timeout_s=FRAME_WAIT_S)
             if frame_bgr is not None and not self._stop.is_set():
-                count += self._analyse(engine, gallery, seq, frame_bgr)
+                count += self._analyse(seq, frame_bgr)
         return count
 
-    def _refresh_gallery(self, engine, gallery):
-        if not self._reload.is_set():
-            return gallery
-        self._reload.clear()
-        try:
-            gallery = self._gallery_factory(self._store, engine)
-        except Exception as exc:
-            log.exception("loading the enrolled faces failed")
-            self.errored.emit(exc)
-            return gallery
-        self.galleryLoaded.emit(len(gallery))
-        return gallery
-
-    def _run_jobs(self, engine, gallery) -> None:
+    def _run_jobs(self) -> None:
         while not self._stop.is_set():
             try:
                 handle = self._jobs.get_nowait()
             except queue.Empty:
                 return
-            handle.run(engine, gallery)
+            handle.run(self._desk)
 
-    def _analyse(self, engine, gallery, seq: int, frame_bgr) -> int:
-        try:
-            frame_rgb = bgr_to_rgb(frame_bgr)  # the one colour conversion of a camera frame
-            result = analyse_live(engine, frame_rgb, gallery, self.task(), seq)
-        except KioskError as exc:
-            self.errored.emit(exc)
-            return 0
-        except Exception as exc:  # one bad frame must not end the kiosk
-            log.exception("analysing a frame failed")
-            self.errored.emit(exc)
+    def _analyse(self, seq: int, frame_bgr) -> int:
+        frame_rgb = bgr_to_rgb(frame_bgr)  # the one colour conversion of a camera frame
+        update = self._guarded(lambda: self._desk.step(frame_rgb, seq))
+        if update is None:
             return 0
         self.meter.tick()
-        self.last_ms = result.total_ms
-        self.yielded.emit(result)
+        self.last_ms = update.analysis_ms
+        self._emit(update)
         return 1
+
+    def _guarded(self, call) -> DeskUpdate | None:
+        """``call()``, with any error reported (one bad frame must not end the kiosk)."""
+        try:
+            return call()
+        except KioskError as exc:
+            self.errored.emit(exc)
+        except Exception as exc:
+            log.exception("the front desk failed on a frame")
+            self.errored.emit(exc)
+        return None
+
+    def _emit(self, update: DeskUpdate | None) -> None:
+        if update is not None and not update.empty:
+            self.yielded.emit(update)
 
     @Slot()
     def _release_handle(self) -> None:

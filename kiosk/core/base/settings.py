@@ -59,6 +59,11 @@ class Settings:
         return validated(dataclasses.replace(self, **changes))
 
 
+def changed_keys(old: Settings, new: Settings) -> tuple[str, ...]:
+    """The names of the settings whose values differ."""
+    return tuple(f.name for f in fields(Settings) if getattr(old, f.name) != getattr(new, f.name))
+
+
 def _coerce(name: str, raw: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     try:

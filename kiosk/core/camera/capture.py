@@ -12,18 +12,20 @@ from dataclasses import dataclass
 from typing import Callable
 
 from kiosk.core.base.errors import CameraError
+from kiosk.core.base.vocabulary import CameraState
 from kiosk.core.camera.frames import LatestFrame, RateMeter
 from kiosk.core.camera.sources import CameraEndedError, CameraSource, open_source
 
 log = logging.getLogger(__name__)
 
 CONNECTING, LIVE, RECONNECTING, ENDED, STOPPED = (
-    "connecting", "live", "reconnecting", "ended", "stopped")
+    CameraState.CONNECTING, CameraState.LIVE, CameraState.RECONNECTING, CameraState.ENDED,
+    CameraState.STOPPED)  # short names for this module
 
 
 @dataclass(frozen=True)
 class CameraStatus:
-    state: str  # one of CONNECTING, LIVE, RECONNECTING, ENDED, STOPPED
+    state: CameraState
     description: str
     fps: float
     message: str = ""  # what went wrong, for the banner; "" when live
@@ -80,7 +82,7 @@ class CaptureLoop:
         return CameraStatus(status.state, status.description, fps, status.message,
                             status.retry_at, self._ever_live)
 
-    def _set(self, state: str, description: str, message: str = "",
+    def _set(self, state: CameraState, description: str, message: str = "",
              retry_at: float | None = None) -> None:
         with self._lock:
             self._status = CameraStatus(state, description, 0.0, message, retry_at)

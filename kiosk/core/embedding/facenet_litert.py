@@ -19,6 +19,7 @@ from kiosk.core.base.errors import WeightsError
 from kiosk.core.base.specs import DEFAULT_MODEL, ModelSpec
 from kiosk.core.base.tf_quiet import import_tensorflow, stderr_filtered
 from kiosk.core.embedding.embedder import l2_normalise
+from kiosk.core.models import exports
 from kiosk.core.models.litert import interpreter_class
 
 log = logging.getLogger(__name__)
@@ -49,18 +50,15 @@ def _convert(weights_dir: Path, runtime: str, spec: ModelSpec) -> bytes:
 
 
 def ensure_export(weights_dir: Path, runtime: str, spec: ModelSpec = DEFAULT_MODEL) -> Path:
-    """The cached export, converting it (tens of seconds, once) when missing."""
+    """The checked export, converted from the checked weights (tens of seconds, once) when
+    missing; a changed export is refused (see `kiosk.core.models.exports`)."""
     from kiosk.core.models import weights as weights_mod
 
-    weights_mod.verify(weights_dir, spec)
-    path = export_path(weights_dir, runtime, spec)
-    if path.is_file() and path.stat().st_size > 0:
-        return path
-    log.info("exporting FaceNet to LiteRT (%s), once", runtime)
-    partial = path.with_suffix(f".{os.getpid()}.partial")
-    partial.write_bytes(_convert(weights_dir, runtime, spec))
-    os.replace(partial, path)
-    return path
+    def build() -> bytes:
+        weights_mod.verify(weights_dir, spec)
+        return _convert(weights_dir, runtime, spec)
+
+    return exports.build_once(export_path(weights_dir, runtime, spec), build)
 
 
 class LiteRtEmbedder:
@@ -70,7 +68,8 @@ class LiteRtEmbedder:
         try:
             self._interp = interpreter_class()(model_path=str(model_path), num_threads=threads or os.cpu_count())
         except (ValueError, RuntimeError) as exc:
-            raise WeightsError(f"cannot load the LiteRT export {model_path} ({exc}); delete it to rebuild") from exc
+            raise WeightsError(f"cannot load the LiteRT export {model_path} ({exc});"
+                               f" {exports.REBUILD_HINT}") from exc
         self._input = self._interp.get_input_details()[0]["index"]
         self._output = self._interp.get_output_details()[0]["index"]
         self._batch = 0
@@ -98,11 +97,5 @@ class LiteRtEmbedder:
 
 
 def load_embedder(weights_dir: Path, runtime: str, spec: ModelSpec = DEFAULT_MODEL) -> LiteRtEmbedder:
-    """The embedder on the cached export; a damaged export is rebuilt once from the weights."""
-    path = ensure_export(weights_dir, runtime, spec)
-    try:
-        return LiteRtEmbedder(path, runtime, spec)
-    except WeightsError:
-        log.warning("the LiteRT export %s is damaged; rebuilding it", path.name)
-        path.unlink(missing_ok=True)
-        return LiteRtEmbedder(ensure_export(weights_dir, runtime, spec), runtime, spec)
+    """The embedder on the checked export (built once when missing)."""
+    return LiteRtEmbedder(ensure_export(weights_dir, runtime, spec), runtime, spec)

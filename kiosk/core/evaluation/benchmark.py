@@ -6,7 +6,6 @@ The test frame is 640x480 with one real face: matplotlib's bundled portrait of G
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -124,25 +123,6 @@ def summarise(result: dict, runtime: str) -> dict:
 TARGETS = (("detect_ms", 50.0), ("embed_ms", 12.0), ("frame_ms", 80.0), ("identify_100k_ms", 10.0))
 
 
-def format_text(summary: dict) -> str:
-    lines = [f"one 640x480 frame, {summary['faces_in_frame']} face(s); medians (p90) in ms, "
-             f"{summary['repeats']} runs after warm-up"]
-    for key, stage in (("detect", "detection per frame"), ("frame", "frame end to end (detect+embed+identify)")):
-        lines.append(f"  {stage:44} {summary[key]['median']:7.1f} ({summary[key]['p90']:.1f})")
-    for runtime, stats in summary["embed"].items():
-        b1, b8 = stats["batch1_ms"], stats["batch8_per_face_ms"]
-        lines.append(f"  embed per face, {runtime:12} batch 1 {b1['median']:7.1f} ({b1['p90']:.1f})"
-                     f"   batch 8 {b8['median']:6.1f} ({b8['p90']:.1f})")
-    for key in ("identify_10k", "identify_100k"):
-        lines.append(f"  {key.replace('_', ' over ') + ' templates':44} {summary[key]['median']:7.2f} ({summary[key]['p90']:.2f})")
-    lines.append(f"  course path (model.predict, one image)       {summary['course_predict_ms']:7.1f}")
-    lines.append(f"  speed-up per face vs the course: {summary['speedup_vs_course_per_face']:.1f}x (target >= 10x)")
-    for key, target in TARGETS:
-        verdict = "ok" if summary[key] <= target else "MISSED"
-        lines.append(f"  target {key} <= {target:g}: {summary[key]:.1f} {verdict}")
-    return "\n".join(lines)
-
-
 def runtime_accuracy(settings, lfw_dir: Path) -> dict:
     """Accuracy of each LiteRT runtime on LFW DevTest, from the same detections (the
     rule: int8 is the default only while it stays within 0.3 points of fp32)."""
@@ -152,7 +132,7 @@ def runtime_accuracy(settings, lfw_dir: Path) -> dict:
     from kiosk.core.vision.mtcnn import MtcnnDetector
 
     pairset = evaluation.read_pairs(lfw_dir / "pairsDevTest.txt")
-    found = detect_subjects(MtcnnDetector(min_face_px=settings.min_face_px), lfw_dir, pairset.unique_paths(), False)
+    found = detect_subjects(MtcnnDetector(min_face_px=settings.min_face_px), lfw_dir, pairset.unique_paths())
     out = {}
     for runtime in ("litert-fp32", "litert-int8"):
         embeddings = embed_subjects(load_embedder(settings.weights_path, runtime), found, settings.margin_fraction, False)
@@ -163,25 +143,9 @@ def runtime_accuracy(settings, lfw_dir: Path) -> dict:
     return out
 
 
-def _format_accuracy(acc: dict) -> str:
-    lines = ["LFW DevTest (10-fold accuracy / at the default verify threshold):"]
-    for runtime in ("litert-fp32", "litert-int8"):
-        lines.append(f"  {runtime:12} {acc[runtime]['accuracy']:.4f} ± {acc[runtime]['accuracy_std']:.4f}"
-                     f" / {acc[runtime]['accuracy_at_default']:.4f}")
-    verdict = "int8 qualifies" if acc["int8_minus_fp32_points"] >= -0.3 else "int8 does NOT qualify"
-    lines.append(f"  int8 - fp32: {acc['int8_minus_fp32_points']:+.2f} points (limit -0.30): {verdict}")
-    return "\n".join(lines)
-
-
-def run_benchmark(args, settings) -> int:
-    image_path = Path(args.image) if getattr(args, "image", None) else sample_portrait_path()
-    summary = measure(settings, image_path, args.repeats)
-    if getattr(args, "lfw", None):
-        summary["lfw_devtest"] = runtime_accuracy(settings, Path(args.lfw))
-    if args.json:
-        print(json.dumps(summary, indent=2))
-        return 0
-    print(format_text(summary))
-    if "lfw_devtest" in summary:
-        print(_format_accuracy(summary["lfw_devtest"]))
-    return 0
+def run(settings, image_path: Path | None, repeats: int, lfw_dir: Path | None = None) -> dict:
+    """Every measurement of `kiosk benchmark` as one JSON-ready summary."""
+    summary = measure(settings, image_path or sample_portrait_path(), repeats)
+    if lfw_dir is not None:
+        summary["lfw_devtest"] = runtime_accuracy(settings, Path(lfw_dir))
+    return summary

@@ -8,9 +8,9 @@ and their pairs rejected (see ``evaluation.POLICY_NO_FACE``).
 from __future__ import annotations
 
 import logging
-import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -32,12 +32,13 @@ def subject_face(faces: Sequence[Face], width: int, height: int) -> Face | None:
     return max(faces, key=score, default=None)
 
 
-def detect_subjects(detector, root: Path, rel_paths: Sequence[str], progress: bool = True):
-    """{rel_path: (image_rgb, Face or None)} for every image (images kept for re-cropping)."""
-    from tqdm import tqdm
+Progress = Callable[[Sequence[str]], Iterable[str]]  # wraps a list of images (a progress bar)
 
+
+def detect_subjects(detector, root: Path, rel_paths: Sequence[str], progress: Progress = iter):
+    """{rel_path: (image_rgb, Face or None)} for every image (images kept for re-cropping)."""
     found = {}
-    for rel in tqdm(rel_paths, desc="detecting", unit="img", file=sys.stderr, disable=not progress):
+    for rel in progress(rel_paths):
         image_rgb = read_image_rgb(root / rel)
         faces = detector.detect(image_rgb)
         found[rel] = (image_rgb, subject_face(faces, image_rgb.shape[1], image_rgb.shape[0]))
@@ -88,51 +89,53 @@ def _limited(pairset, limit: int | None):
     return evaluation.PairSet(tuple(kept), pairset.n_folds)
 
 
-def run_evaluate(args, settings) -> int:
-    from kiosk.core.embedding.loader import load_embedder
-    from kiosk.core.vision.mtcnn import MtcnnDetector
+@dataclass(frozen=True)
+class EvaluationRun:
+    """`evaluate_pairs`: the report, how the images went, and the optional extras."""
 
-    pairset = _limited(evaluation.read_pairs(Path(args.pairs)), args.limit)
-    root = Path(args.images)
-    rel_paths = _check_images(root, pairset)
-    margin = settings.margin_fraction if args.margin is None else args.margin
-    found = detect_subjects(MtcnnDetector(min_face_px=settings.min_face_px), root, rel_paths, not args.json)
-    embeddings = embed_subjects(load_embedder(settings.weights_path, settings.runtime), found, margin, args.align)
+    report: evaluation.EvaluationReport
+    images: int
+    no_face_images: int
+    runtime: str
+    margin: float
+    align: bool
+    baseline_pixel: evaluation.EvaluationReport | None = None
+    plot: Path | None = None
+
+    def to_json_dict(self) -> dict:
+        out = self.report.to_json_dict() | {
+            "runtime": self.runtime, "margin": self.margin, "align": self.align,
+            "images": self.images, "no_face_images": self.no_face_images}
+        if self.baseline_pixel is not None:
+            out["baseline_pixel"] = self.baseline_pixel.to_json_dict()
+        if self.plot is not None:
+            out["plot"] = str(self.plot)
+        return out
+
+
+def evaluate_pairs(engine, pairs_path: Path, images_root: Path, default_threshold: float, *,
+                   runtime: str = "", limit: int | None = None, margin: float | None = None,
+                   align: bool = False, baseline_pixel: bool = False, plot: Path | None = None,
+                   progress: Progress = iter) -> EvaluationRun:
+    """Accuracy of ``engine`` on an LFW-format pair file (each image embedded once)."""
+    pairset = _limited(evaluation.read_pairs(Path(pairs_path)), limit)
+    rel_paths = _check_images(Path(images_root), pairset)
+    margin = engine.margin_fraction if margin is None else margin
+    found = detect_subjects(engine.detector, Path(images_root), rel_paths, progress)
+    embeddings = embed_subjects(engine.embedder, found, margin, align)
     distances = evaluation.pair_distances(pairset, embeddings)
     k_folds = None if pairset.n_folds > 1 else 10
-    report = evaluation.evaluate_distances(pairset, distances, settings.verify_threshold, k_folds=k_folds)
-    result = report.to_json_dict() | {"runtime": settings.runtime, "margin": margin, "align": bool(args.align),
-                                      "images": len(rel_paths),
-                                      "no_face_images": sum(v is None for v in embeddings.values())}
-    curves = {}
-    if args.baseline == "pixel":
-        base_d = evaluation.pair_distances(pairset, pixel_embeddings(root, rel_paths))
-        base = evaluation.evaluate_distances(pairset, base_d, settings.verify_threshold, k_folds=k_folds)
-        result["baseline_pixel"] = base.to_json_dict()
+    report = evaluation.evaluate_distances(pairset, distances, default_threshold, k_folds=k_folds)
+    curves, baseline = {}, None
+    if baseline_pixel:
+        base_d = evaluation.pair_distances(pairset, pixel_embeddings(Path(images_root), rel_paths))
+        baseline = evaluation.evaluate_distances(pairset, base_d, default_threshold, k_folds=k_folds)
         curves["course pixel baseline"] = evaluation.roc(base_d, pairset.same)[:2]
-    if args.plot:
+    if plot is not None:
         far, tar, _ = evaluation.roc(distances, pairset.same)
-        evaluation.plot_roc(far, tar, Path(args.plot), label=f"FaceNet ({settings.runtime})", extra_curves=curves)
-        result["plot"] = args.plot
-    _print_result(args, report, result)
-    return 0
-
-
-def _print_result(args, report, result: dict) -> None:
-    import json
-
-    if args.json:
-        print(json.dumps(result, indent=2, default=str))
-        return
-    print(report.format_text())
-    print(f"images: {result['images']}, with no face found: {result['no_face_images']} "
-          f"(their pairs are counted as rejections)")
-    print(f"runtime {result['runtime']}, margin {result['margin']}, align {result['align']}")
-    if "baseline_pixel" in result:
-        b = result["baseline_pixel"]
-        print(f"course pixel baseline: accuracy {b['accuracy']:.4f}, EER {b['eer']:.4f}")
-    if "plot" in result:
-        print(f"ROC curve written to {result['plot']}")
+        evaluation.plot_roc(far, tar, Path(plot), label=f"FaceNet ({runtime})", extra_curves=curves)
+    return EvaluationRun(report, len(rel_paths), sum(v is None for v in embeddings.values()),
+                         runtime, margin, align, baseline, plot)
 
 
 # --- calibration over every pair of images ------------------------------------------------
@@ -175,26 +178,28 @@ def operating_points(genuine: np.ndarray, impostor: np.ndarray, fars: Sequence[f
     return points
 
 
-def run_calibrate(args, settings) -> int:
-    import json
+@dataclass(frozen=True)
+class CalibrationRun:
+    """`calibrate_pairs`: thresholds at the asked false-accept rates, from every image pair."""
 
-    from kiosk.core.embedding.loader import load_embedder
-    from kiosk.core.vision.mtcnn import MtcnnDetector
+    images: int
+    genuine_pairs: int
+    impostor_pairs: int
+    runtime: str
+    margin: float
+    points: list[dict]  # far_target, threshold, far (measured), tar
 
-    pairset = evaluation.read_pairs(Path(args.pairs))
-    root = Path(args.images)
-    found = detect_subjects(MtcnnDetector(min_face_px=settings.min_face_px), root, _check_images(root, pairset),
-                            not args.json)
-    embeddings = embed_subjects(load_embedder(settings.weights_path, settings.runtime), found,
-                                settings.margin_fraction, align=False)
+    def to_json_dict(self) -> dict:
+        return asdict(self)
+
+
+def calibrate_pairs(engine, pairs_path: Path, images_root: Path, fars: Sequence[float], *,
+                    runtime: str = "", progress: Progress = iter) -> CalibrationRun:
+    """Thresholds at ``fars`` over every pair of the images a pair file names."""
+    pairset = evaluation.read_pairs(Path(pairs_path))
+    rel_paths = _check_images(Path(images_root), pairset)
+    found = detect_subjects(engine.detector, Path(images_root), rel_paths, progress)
+    embeddings = embed_subjects(engine.embedder, found, engine.margin_fraction, align=False)
     genuine, impostor = all_pair_distances(embeddings)
-    points = operating_points(genuine, impostor, args.far)
-    result = {"images": len(embeddings), "genuine_pairs": len(genuine), "impostor_pairs": len(impostor),
-              "runtime": settings.runtime, "margin": settings.margin_fraction, "points": points}
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return 0
-    print(f"{result['images']} images: {len(genuine)} same-person and {len(impostor)} different-person pairs")
-    for p in points:
-        print(f"  FAR {p['far_target']:g}: threshold {p['threshold']:.4f} (measured FAR {p['far']:.2e}, TAR {p['tar']:.4f})")
-    return 0
+    return CalibrationRun(len(embeddings), len(genuine), len(impostor), runtime,
+                          engine.margin_fraction, operating_points(genuine, impostor, fars))

@@ -311,22 +311,6 @@ class EvaluationReport:
         out["tar_at_far_1e-3"] = out.pop("tar_at_far_1e3")
         return out
 
-    def format_text(self) -> str:
-        spread = "" if self.accuracy_std is None else f" ± {self.accuracy_std:.4f}"
-        rows = [
-            ("pairs", f"{self.pairs} ({self.protocol})"),
-            ("accuracy", f"{self.accuracy:.4f}{spread}"),
-            ("best threshold", f"{self.threshold:.4f}"),
-            ("default threshold", f"{self.default_threshold:.4f} -> accuracy "
-                                  f"{self.accuracy_at_default:.4f}"),
-            ("TAR @ FAR=1e-3", f"{self.tar_at_far_1e3:.4f}"),
-            (f"FAR <= {self.far_target:g}", f"threshold {self.threshold_at_far_target:.4f} "
-                                            f"(TAR {self.tar_at_far_target:.4f})"),
-            ("EER", f"{self.eer:.4f} (threshold {self.eer_threshold:.4f})"),
-            ("no face found", f"{self.no_face} pair(s); policy: {self.policy_no_face}"),
-        ]
-        return "\n".join(f"{name:<19} {value}" for name, value in rows)
-
 
 def evaluate(pairset: PairSet, distance_fn: Callable[[Pair], float | None],
              default_threshold: float, *, far_target: float = LFW_FAR,

@@ -5,29 +5,23 @@
   cooldown keeps the same person from being announced again and again.
 * `VerifySession` (card or typed id): one claim, wait for a face, decide or time out.
 
-Both return immutable `Decision` objects; the screen shows them and `log_decision` writes
-them to the access log. Clocks are injectable (seconds, `time.monotonic` by default).
+Both return immutable `Decision` objects; `FrontDesk` logs them and shows them. Clocks are
+injectable (seconds, `time.monotonic` by default).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from kiosk.core.base.types import Match, Person
+from kiosk.core.base.vocabulary import DecisionKind, MarkState, Mode
 
 if TYPE_CHECKING:
     from kiosk.core.recognition.engine import FaceResult
 
-RECOGNIZE, VERIFY = "recognize", "verify"
-# Decision kinds
-WELCOME, STRANGER = "welcome", "stranger"
-VERIFIED, REFUSED, TIMED_OUT, UNKNOWN_CLAIM, NO_TEMPLATES = (
-    "verified", "refused", "timed_out", "unknown_claim", "no_templates")
-# Face mark states (the screen picks a colour for each)
-KNOWN, UNKNOWN, NEUTRAL = "known", "unknown", "neutral"
-
 STRANGER_MESSAGE = "Not recognized — please see reception"
+NOT_LOGGED_MESSAGE = "Sorry, the door cannot open right now — please see reception"
 _STRANGER_KEY = "stranger"
 
 Clock = Callable[[], float]
@@ -37,8 +31,8 @@ Clock = Callable[[], float]
 class Decision:
     """One decision of the front desk. `door_open_s` > 0 means "open the door that long"."""
 
-    kind: str
-    mode: str  # RECOGNIZE or VERIFY
+    kind: DecisionKind
+    mode: Mode
     message: str
     accepted: bool
     door_open_s: float = 0.0
@@ -57,10 +51,11 @@ class Decision:
                     template_id=self.template_id if self.accepted else None,
                     detail=self.detail)
 
-
-def log_decision(store, decision: Decision):
-    """Write one decision to the access log; returns the AccessEvent."""
-    return store.log_event(decision.mode, **decision.log_fields())
+    def not_logged(self, reason: str) -> "Decision":
+        """This decision when its log row could not be written: refused, door shut."""
+        return replace(self, kind=DecisionKind.NOT_LOGGED, message=NOT_LOGGED_MESSAGE,
+                       accepted=False, door_open_s=0.0,
+                       detail=f"not logged ({reason}); was: {self.kind} {self.detail}".strip())
 
 
 @dataclass(frozen=True)
@@ -69,7 +64,7 @@ class FaceMark:
 
     box_xywh: tuple[int, int, int, int]
     label: str
-    state: str  # KNOWN, UNKNOWN or NEUTRAL
+    state: MarkState
 
 
 def marks_for(faces: Sequence["FaceResult"], show_names: bool = True) -> tuple[FaceMark, ...]:
@@ -78,11 +73,11 @@ def marks_for(faces: Sequence["FaceResult"], show_names: bool = True) -> tuple[F
     for result in faces:
         match = result.match
         if not show_names:
-            marks.append(FaceMark(result.face.box_xywh, "", NEUTRAL))
+            marks.append(FaceMark(result.face.box_xywh, "", MarkState.NEUTRAL))
         elif match is not None and match.accepted:
-            marks.append(FaceMark(result.face.box_xywh, match.name or "?", KNOWN))
+            marks.append(FaceMark(result.face.box_xywh, match.name or "?", MarkState.KNOWN))
         else:
-            marks.append(FaceMark(result.face.box_xywh, "unknown", UNKNOWN))
+            marks.append(FaceMark(result.face.box_xywh, "unknown", MarkState.UNKNOWN))
     return tuple(marks)
 
 
@@ -115,7 +110,7 @@ class RecognizeTracker:
         for key, match in best.items():
             if self._streaks[key] >= self.consecutive_frames and not self._cooling(key):
                 self._announced_at[key] = self._clock()
-                decisions.append(self._decide(key, match))
+                decisions.append(recognition(match, self.door_open_s))
         return decisions
 
     def reset(self) -> None:
@@ -126,19 +121,16 @@ class RecognizeTracker:
         last = self._announced_at.get(key)
         return last is not None and self._clock() - last < self.cooldown_s
 
-    def _decide(self, key: object, match: Match | None) -> Decision:
-        return recognition(match, self.door_open_s)
-
 
 def recognition(match: Match | None, door_open_s: float = 0.0) -> Decision:
     """1:N: welcome the matched person, or send a stranger (no accepted match) to reception."""
     distance = None if match is None else round(float(match.distance), 4)
     if match is None or not match.accepted:
         nearest = f"nearest: {match.name}" if match is not None and match.name else ""
-        return Decision(STRANGER, RECOGNIZE, STRANGER_MESSAGE, False,
+        return Decision(DecisionKind.STRANGER, Mode.RECOGNIZE, STRANGER_MESSAGE, False,
                         distance=distance, detail=nearest)
-    return Decision(WELCOME, RECOGNIZE, f"Welcome, {match.name}", True, door_open_s,
-                    name=match.name, person_id=match.person_id,
+    return Decision(DecisionKind.WELCOME, Mode.RECOGNIZE, f"Welcome, {match.name}", True,
+                    door_open_s, name=match.name, person_id=match.person_id,
                     template_id=match.template_id, distance=distance)
 
 
@@ -158,13 +150,13 @@ def _best_match_per_identity(faces: Sequence["FaceResult"]) -> dict[object, Matc
 # --- verify mode --------------------------------------------------------------------------
 def unknown_claim(claim: str) -> Decision:
     """The polite answer to an id or name nobody is enrolled under."""
-    return Decision(UNKNOWN_CLAIM, VERIFY,
+    return Decision(DecisionKind.UNKNOWN_CLAIM, Mode.VERIFY,
                     f"Sorry, we don't know “{claim}”. Please check it, or see reception.",
                     False, claimed=claim, detail="unknown id or name")
 
 
 def no_templates(claim: str, person: Person) -> Decision:
-    return Decision(NO_TEMPLATES, VERIFY,
+    return Decision(DecisionKind.NO_TEMPLATES, Mode.VERIFY,
                     f"{person.name} has no photos enrolled yet — please see reception.",
                     False, claimed=claim, detail="no templates for the model in use")
 
@@ -220,23 +212,23 @@ class VerifySession:
             self._verdict, self._streak = match.accepted, []
         self._streak.append(match)
         if len(self._streak) >= self.consecutive_frames:
-            return self._finish(self._decide(min(self._streak, key=lambda m: m.distance)))
+            best = min(self._streak, key=lambda m: m.distance)
+            return self.finish(verification(self.claim, self.person, best, self.door_open_s))
         return self.poll()
 
     def poll(self) -> Decision | None:
         """The time-out decision once `timeout_s` has passed without a decision."""
         if self.done or self.seconds_left() > 0:
             return None
-        return self._finish(Decision(
-            TIMED_OUT, VERIFY, "We could not see your face — please try again, or see reception.",
+        return self.finish(Decision(
+            DecisionKind.TIMED_OUT, Mode.VERIFY,
+            "We could not see your face — please try again, or see reception.",
             False, claimed=self.claim, detail=f"no decision within {self.timeout_s:g} s"))
 
-    def _finish(self, decision: Decision) -> Decision:
+    def finish(self, decision: Decision) -> Decision:
+        """End the session with ``decision`` (also for decisions made outside `update`)."""
         self.decision = decision
         return decision
-
-    def _decide(self, match: Match) -> Decision:
-        return verification(self.claim, self.person, match, self.door_open_s)
 
 
 def verification(claim: str, person: Person, match: Match | None,
@@ -244,13 +236,14 @@ def verification(claim: str, person: Person, match: Match | None,
     """1:1: the course's two answers; ``match`` None (no face in the image) is a refusal."""
     name = person.name
     if match is None:
-        return Decision(REFUSED, VERIFY, f"No face found — cannot check that it's {name}", False,
+        return Decision(DecisionKind.REFUSED, Mode.VERIFY,
+                        f"No face found — cannot check that it's {name}", False,
                         name=name, claimed=claim, detail="no face")
     distance = round(float(match.distance), 4)
     if match.accepted:
-        return Decision(VERIFIED, VERIFY, f"It's {name}, welcome in!", True,
+        return Decision(DecisionKind.VERIFIED, Mode.VERIFY, f"It's {name}, welcome in!", True,
                         door_open_s, name=name, person_id=person.person_id,
                         template_id=match.template_id, claimed=claim, distance=distance)
-    return Decision(REFUSED, VERIFY, f"It's not {name}, please go away", False,
+    return Decision(DecisionKind.REFUSED, Mode.VERIFY, f"It's not {name}, please go away", False,
                     name=name, claimed=claim, distance=distance,
                     detail=f"claimed {name}, face does not match")

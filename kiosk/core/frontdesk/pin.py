@@ -19,7 +19,7 @@ import time
 from typing import Callable
 
 from kiosk.core.base.errors import PinError, StoreError
-from kiosk.core.storage.sqlite import Store
+from kiosk.core.storage.store import Store
 
 log = logging.getLogger(__name__)
 

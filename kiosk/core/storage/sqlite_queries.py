@@ -1,0 +1,155 @@
+"""The SQLite store's queries: finding people, inserting them, filtering the log.
+
+Each takes an open connection inside the caller's transaction (see `SqliteStore`).
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from kiosk.core.base.errors import DuplicatePersonError, ModelMismatchError, StoreError, UnknownPersonError
+from kiosk.core.base.types import AccessEvent, Person
+from kiosk.core.storage.codec import from_text, now, to_text
+
+PERSON_SQL = """SELECT p.id, p.name, p.employee_id, p.created_at,
+    (SELECT COUNT(*) FROM templates t WHERE t.person_id = p.id {count_filter}) FROM people p"""
+EVENT_SQL = ("SELECT id, time, mode, claimed, identity, accepted, distance, detail,"
+             " person_id, template_id FROM events")
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def clean_name(name: str) -> str:
+    cleaned = " ".join(str(name).split())
+    if not cleaned:
+        raise StoreError("a person's name cannot be empty")
+    return cleaned
+
+
+def clean_employee_id(employee_id: str | None) -> str | None:
+    return (str(employee_id).strip() or None) if employee_id is not None else None
+
+
+# --- queries -------------------------------------------------------------------------------
+def person_from_row(row: tuple) -> Person:
+    return Person(person_id=row[0], name=row[1], employee_id=row[2], template_count=row[4],
+                  created_at=from_text(row[3]))
+
+
+def event_from_row(row: tuple) -> AccessEvent:
+    return AccessEvent(event_id=row[0], time=from_text(row[1]), mode=row[2], claimed=row[3],
+                       identity=row[4], accepted=bool(row[5]), distance=row[6],
+                       detail=row[7], person_id=row[8], template_id=row[9])
+
+
+def select_person(conn: sqlite3.Connection, where: str, value: Any) -> Person | None:
+    row = conn.execute(PERSON_SQL.format(count_filter="") + f" WHERE {where}", (value,)).fetchone()
+    return None if row is None else person_from_row(row)
+
+
+def by_name(conn: sqlite3.Connection, name: str) -> Person | None:
+    return select_person(conn, "p.name_key = ?", name_key(name))
+
+
+def by_id(conn: sqlite3.Connection, person_id: int) -> Person:
+    person = select_person(conn, "p.id = ?", int(person_id))
+    if person is None:
+        raise UnknownPersonError(f"there is no person number {person_id}")
+    return person
+
+
+def find(conn: sqlite3.Connection, name_or_id: str) -> Person | None:
+    """Names win over employee ids when a string could be either."""
+    person = by_name(conn, name_or_id)
+    if person is None and str(name_or_id).strip():
+        person = select_person(conn, "p.employee_id = ?", str(name_or_id).strip())
+    return person
+
+
+def require(conn: sqlite3.Connection, name_or_id: str) -> Person:
+    person = find(conn, name_or_id)
+    if person is None:
+        raise UnknownPersonError(f"no enrolled person called {name_or_id!r} (name or employee id)")
+    return person
+
+
+def insert_person(conn: sqlite3.Connection, name: str, employee_id: str | None) -> Person:
+    if by_name(conn, name) is not None:
+        raise DuplicatePersonError(f"a person called {name!r} is already enrolled")
+    check_employee_id_free(conn, employee_id, person_id=None)
+    created_at = now()
+    cursor = conn.execute("INSERT INTO people (name, name_key, employee_id, created_at)"
+                          " VALUES (?, ?, ?, ?)",
+                          (name, name_key(name), employee_id, to_text(created_at)))
+    return Person(cursor.lastrowid, name, employee_id, 0, created_at)
+
+
+def check_employee_id_free(conn: sqlite3.Connection, employee_id: str | None,
+                            person_id: int | None) -> None:
+    if employee_id is None:
+        return
+    holder = select_person(conn, "p.employee_id = ?", employee_id)
+    if holder is not None and holder.person_id != person_id:
+        raise DuplicatePersonError(f"employee id {employee_id!r} already belongs to {holder.name!r}")
+
+
+def assign_employee_id(conn: sqlite3.Connection, person: Person,
+                        employee_id: str | None) -> Person:
+    check_employee_id_free(conn, employee_id, person.person_id)
+    conn.execute("UPDATE people SET employee_id = ? WHERE id = ?", (employee_id, person.person_id))
+    return replace(person, employee_id=employee_id)
+
+
+def person_for_enrolment(conn: sqlite3.Connection, name: str,
+                          employee_id: str | None) -> Person:
+    person = by_name(conn, name)
+    if person is None:
+        return insert_person(conn, name, employee_id)
+    if employee_id is None or (person.employee_id or "").lower() == employee_id.lower():
+        return person
+    if person.employee_id is not None:
+        raise DuplicatePersonError(f"{person.name!r} already has employee id"
+                                   f" {person.employee_id!r}, not {employee_id!r}")
+    return assign_employee_id(conn, person, employee_id)
+
+
+def check_model_dim(conn: sqlite3.Connection, model_id: str, dim: int) -> None:
+    dims = [row[0] for row in conn.execute(
+        "SELECT DISTINCT dim FROM templates WHERE model_id = ?", (model_id,))]
+    if dims and dims != [dim]:
+        raise ModelMismatchError(f"templates of model {model_id!r} have {dims[0]} values, these"
+                                 f" embeddings have {dim}; were they made by another model?")
+
+
+def foreign_models(conn: sqlite3.Connection, model_id: str) -> dict[str, int]:
+    rows = conn.execute("SELECT model_id, COUNT(*) FROM templates WHERE model_id != ?"
+                        " GROUP BY model_id ORDER BY model_id", (model_id,))
+    return dict(rows.fetchall())
+
+
+def event_filters(conn: sqlite3.Connection, since: datetime | None, person: str | None,
+                   accepted: bool | None) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("time >= ?")
+        params.append(to_text(since))
+    if accepted is not None:
+        clauses.append("accepted = ?")
+        params.append(int(accepted))
+    if person is not None:
+        clauses.append(person_clause(conn, person, params))
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def person_clause(conn: sqlite3.Connection, person: str, params: list[Any]) -> str:
+    """Match the person's id, or their name / employee id as text (kept after removal)."""
+    found = find(conn, person)
+    labels = sorted({person.strip()} | ({found.name, found.employee_id} - {None} if found else set()))
+    params.extend([found.person_id if found else None, *labels, *labels])
+    marks = ", ".join("?" * len(labels))
+    return (f"(person_id = ? OR identity COLLATE NOCASE IN ({marks})"
+            f" OR claimed COLLATE NOCASE IN ({marks}))")

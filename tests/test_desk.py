@@ -1,0 +1,234 @@
+"""The front desk's rules without Qt: the fake engine (colour cards), a real SQLite store,
+a clock the test moves by hand."""
+import sqlite3
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from kiosk.core import fakes
+from kiosk.core.base.errors import KioskError, UnknownPersonError
+from kiosk.core.base.vocabulary import DecisionKind, MarkState, Mode, TaskKind
+from kiosk.core.frontdesk.desk import FrontDesk
+from kiosk.core.storage.sqlite import SqliteStore
+from tests.conftest import REPO
+from tests.ui_helpers import BLUE, EMPTY, GREEN, RED, card_frame, make_settings
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def rgb(frame_bgr):
+    return np.ascontiguousarray(frame_bgr[..., ::-1])
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path):
+    with SqliteStore.open(tmp_path / "kiosk.sqlite3", timeout_s=0.1) as opened:
+        fakes.enrol_cards(opened, {"Alice": "red", "Bob": "blue"}, {"Alice": "E-1", "Bob": "E-2"})
+        yield opened
+
+
+def make_desk(store, clock, tmp_path, **overrides):
+    defaults = dict(consecutive_frames=3, cooldown_s=10.0, door_open_s=5.0, verify_timeout_s=8.0)
+    settings = make_settings(tmp_path, **{**defaults, **overrides})
+    return FrontDesk(store, settings, engine=fakes.FakeEngine(), clock=clock)
+
+
+@pytest.fixture
+def desk(store, clock, tmp_path):
+    return make_desk(store, clock, tmp_path)
+
+
+def feed(desk, clock, frame_bgr, n=1, dt=0.05):
+    """``n`` analysed frames, ``dt`` seconds apart; every decision they completed."""
+    made = []
+    for _ in range(n):
+        clock.now += dt
+        made += desk.step(rgb(frame_bgr)).decisions
+    return made
+
+
+# --- recognize ----------------------------------------------------------------------------
+def test_welcome_after_the_consecutive_frames_then_the_door_opens_once_logged(desk, clock, store):
+    assert feed(desk, clock, card_frame(RED), 2) == []
+    clock.now += 0.05
+    update = desk.step(rgb(card_frame(RED)))
+    decision, = update.decisions
+    assert decision.kind == DecisionKind.WELCOME and decision.name == "Alice"
+    assert update.door_open is True and desk.door.is_open()
+    event, = store.events()
+    assert event.accepted and event.identity == "Alice" and event.mode == Mode.RECOGNIZE
+    clock.now += 5.1
+    assert desk.tick().door_open is False
+
+
+def test_cooldown_keeps_one_welcome_per_visit(desk, clock):
+    assert len(feed(desk, clock, card_frame(RED), 3)) == 1
+    assert feed(desk, clock, card_frame(RED), 100) == []  # 5 s more in view
+    clock.now += 6
+    assert [d.name for d in feed(desk, clock, card_frame(RED), 1)] == ["Alice"]
+
+
+def test_several_faces_at_once_are_each_decided(desk, clock):
+    frame = card_frame(("red", (40, 120, 140, 170)), ("blue", (250, 120, 140, 170)),
+                       ("green", (460, 120, 140, 170)))
+    made = feed(desk, clock, frame, 3)
+    assert sorted((d.kind, d.name) for d in made) == [
+        (DecisionKind.STRANGER, None), (DecisionKind.WELCOME, "Alice"), (DecisionKind.WELCOME, "Bob")]
+
+
+def test_a_stranger_and_an_enrolled_person_together(desk, clock, store):
+    frame = card_frame(("red", (60, 120, 160, 180)), ("green", (380, 120, 160, 180)))
+    made = feed(desk, clock, frame, 3)
+    assert {d.kind for d in made} == {DecisionKind.WELCOME, DecisionKind.STRANGER}
+    assert len(store.events()) == 2  # each decision has its own log row
+    marks = desk.step(rgb(frame)).marks.marks
+    assert sorted((m.label, m.state) for m in marks) == [("Alice", MarkState.KNOWN),
+                                                         ("unknown", MarkState.UNKNOWN)]
+
+
+def test_a_failed_log_write_keeps_the_door_shut(desk, clock, store, tmp_path):
+    """Another program holds the write lock: the decision cannot be logged, so it is refused."""
+    feed(desk, clock, card_frame(RED), 2)
+    blocker = sqlite3.connect(store.path, timeout=0.1)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        clock.now += 0.05
+        update = desk.step(rgb(card_frame(RED)))
+    finally:
+        blocker.rollback()
+        blocker.close()
+    decision, = update.decisions
+    assert decision.kind == DecisionKind.NOT_LOGGED and not decision.accepted
+    assert "see reception" in decision.message and "locked" in decision.detail
+    assert decision.door_open_s == 0 and not desk.door.is_open() and update.door_open is None
+    assert store.events() == []
+
+
+# --- the gallery changes --------------------------------------------------------------------
+def test_a_person_removed_by_the_command_line_is_refused_at_the_next_decision(desk, clock, store,
+                                                                              tmp_path):
+    assert [d.kind for d in feed(desk, clock, card_frame(RED), 3)] == [DecisionKind.WELCOME]
+    done = subprocess.run([sys.executable, "-m", "kiosk", "--data-dir", str(tmp_path),
+                           "people", "remove", "Alice"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    clock.now += 20  # past the cooldown; the desk looks at the store's revision every 0.5 s
+    made = feed(desk, clock, card_frame(RED), 3)
+    assert [d.kind for d in made] == [DecisionKind.STRANGER] and not desk.door.is_open()
+
+
+def test_someone_enrolled_elsewhere_is_recognised_within_the_check_interval(desk, clock, store):
+    assert [d.kind for d in feed(desk, clock, card_frame(GREEN), 3)] == [DecisionKind.STRANGER]
+    with SqliteStore.open(store.path) as other:  # another process's connection
+        fakes.enrol_cards(other, {"Carol": "green"})
+    clock.now += 11
+    made = feed(desk, clock, card_frame(GREEN), 3, dt=0.2)
+    assert [(d.kind, d.name) for d in made] == [(DecisionKind.WELCOME, "Carol")]
+
+
+def test_the_store_is_asked_for_changes_at_most_every_half_second(desk, clock, store, monkeypatch):
+    asked = []
+    revision = store.revision
+    monkeypatch.setattr(store, "revision", lambda: asked.append(clock.now) or revision())
+    feed(desk, clock, card_frame(RED), 60, dt=0.05)  # 3 s of frames
+    assert 5 <= len(asked) <= 7
+
+
+# --- verify -------------------------------------------------------------------------------
+@pytest.fixture
+def verify_desk(store, clock, tmp_path):
+    return make_desk(store, clock, tmp_path, mode="verify")
+
+
+def test_verify_accepts_the_claimed_face(verify_desk, clock, store):
+    update = verify_desk.claim("E-1")
+    assert update.prompt == "Hello Alice — please look at the camera"
+    assert verify_desk.task.kind == TaskKind.VERIFY and verify_desk.task.person_id is not None
+    made = feed(verify_desk, clock, card_frame(RED), 3)
+    assert [d.kind for d in made] == [DecisionKind.VERIFIED] and verify_desk.door.is_open()
+    assert verify_desk.session is None and store.events()[0].claimed == "E-1"
+
+
+def test_verify_refuses_a_stolen_badge(verify_desk, clock):
+    verify_desk.claim("Bob")
+    decision, = feed(verify_desk, clock, card_frame(RED), 3)
+    assert decision.kind == DecisionKind.REFUSED and not verify_desk.door.is_open()
+
+
+def test_verify_times_out_politely(verify_desk, clock):
+    verify_desk.claim("Alice")
+    feed(verify_desk, clock, EMPTY, 10)
+    clock.now += 8
+    update = verify_desk.tick()
+    assert [d.kind for d in update.decisions] == [DecisionKind.TIMED_OUT] and update.prompt == ""
+
+
+def test_a_claim_for_an_unknown_id_is_answered_at_once(verify_desk, store):
+    update = verify_desk.claim("E-999")
+    decision, = update.decisions
+    assert decision.kind == DecisionKind.UNKNOWN_CLAIM and verify_desk.session is None
+    assert store.events()[0].claimed == "E-999"
+
+
+def test_the_claimed_person_removed_mid_claim_is_refused(verify_desk, clock, store):
+    verify_desk.claim("Alice")
+    feed(verify_desk, clock, card_frame(RED), 1)
+    store.remove("Alice")
+    clock.now += 1  # past the revision check interval
+    made = feed(verify_desk, clock, card_frame(RED), 3)
+    assert [d.kind for d in made] == [DecisionKind.UNKNOWN_CLAIM]
+    assert not verify_desk.door.is_open() and verify_desk.session is None
+
+
+def test_a_claim_in_recognize_mode_or_while_enrolling_is_ignored(desk, verify_desk):
+    assert desk.claim("Alice").empty
+    verify_desk.begin_enrolment()
+    assert verify_desk.claim("Alice").empty and verify_desk.session is None
+
+
+def test_nothing_is_decided_before_the_model_is_loaded(store, clock, tmp_path):
+    desk = FrontDesk(store, make_settings(tmp_path, mode="verify"), clock=clock)
+    with pytest.raises(KioskError, match="still starting"):
+        desk.claim("Alice")
+    assert desk.tick().empty
+
+
+# --- enrolment ----------------------------------------------------------------------------
+def test_enrolling_announces_nobody_and_offers_shots(desk, clock, store):
+    desk.begin_enrolment()
+    updates = [desk.step(rgb(card_frame(GREEN))) for _ in range(5)]
+    assert all(u.decisions == () for u in updates)
+    shot = updates[-1].enrol.shot
+    assert updates[-1].enrol.quality.ok and shot.source == "camera" and shot.duplicate is None
+    person = desk.enrol("Carol", [shot], "E-3")
+    assert person.template_count == 1 and store.find_person("E-3").name == "Carol"
+    desk.end_enrolment()
+    clock.now += 1
+    assert [d.name for d in feed(desk, clock, card_frame(GREEN), 3)] == ["Carol"]
+
+
+def test_enrol_needs_at_least_one_shot(desk):
+    with pytest.raises(KioskError, match="at least one photo"):
+        desk.enrol("Nobody", [])
+
+
+def test_verify_photo_and_identify_photo_log_only_when_asked(desk, store):
+    verdict = desk.verify_photo(rgb(card_frame(RED)), "Alice", log_it=False)
+    assert verdict.decision.kind == DecisionKind.VERIFIED and store.events() == []
+    desk.verify_photo(rgb(card_frame(BLUE)), "Alice")
+    assert [e.accepted for e in store.events()] == [False]
+    assert [r.match.name for r in desk.identify_photo(rgb(card_frame(BLUE)), log_it=False)] == ["Bob"]
+    with pytest.raises(UnknownPersonError):
+        desk.verify_photo(rgb(card_frame(RED)), "Zed")
