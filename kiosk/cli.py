@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from kiosk import __version__
 from kiosk.core.base.errors import KioskError
-from kiosk.core.base.settings import MODES, RUNTIMES
+from kiosk.core.base.vocabulary import Mode, Runtime
 
 log = logging.getLogger("kiosk")
 
@@ -31,19 +31,30 @@ def _add_global_flags(parser: argparse.ArgumentParser, *, on_command: bool = Fal
                         help="where the store and settings live (default: per-user data dir)")
     parser.add_argument("--weights-dir", default=default(None),
                         help="where the weights are cached (default: per-user cache dir)")
-    parser.add_argument("--runtime", choices=RUNTIMES, default=default(None), help="embedding runtime")
+    parser.add_argument("--runtime", choices=list(Runtime), default=default(None), help="embedding runtime")
     parser.add_argument("--log-level", default=default("WARNING"), help="DEBUG, INFO, WARNING (default), ERROR")
 
 
 def _people_parser(sub) -> None:
-    people = sub.add_parser("people", help="list, rename or remove enrolled people")
+    people = sub.add_parser("people", help="list, rename, remove, disable or enable people; set id and dates")
     actions = people.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="everyone enrolled, with template counts").add_argument("--json", action="store_true")
-    remove = actions.add_parser("remove", help="remove a person and all their templates")
+    actions.add_parser("list", help="everyone enrolled, with template counts").add_argument(
+        "--json", action="store_true")
+    remove = actions.add_parser("remove", help="remove a person and all their templates, erased from the file")
     remove.add_argument("who", metavar="NAME_OR_ID")
+    remove.add_argument("--keep-name-in-log", action="store_true",
+                        help="keep their name in the access log (default: a pseudonym replaces it)")
     rename = actions.add_parser("rename", help="change a person's display name")
     rename.add_argument("old", metavar="OLD")
     rename.add_argument("new", metavar="NEW")
+    for action, text in (("disable", "refuse this person at the door (kept enrolled)"),
+                         ("enable", "let this person in again")):
+        actions.add_parser(action, help=text).add_argument("who", metavar="NAME_OR_ID")
+    edit = actions.add_parser("set", help="change the employee id or the dates a person may come in")
+    edit.add_argument("who", metavar="NAME_OR_ID")
+    edit.add_argument("--employee-id", metavar="ID", help="the new employee id (- removes it)")
+    edit.add_argument("--valid-from", metavar="DATE", help="first day they may come in (- for none)")
+    edit.add_argument("--valid-until", metavar="DATE", help="last day they may come in (- for none)")
 
 
 def _engine_commands(sub) -> None:
@@ -60,6 +71,9 @@ def _engine_commands(sub) -> None:
     identify = sub.add_parser("identify", help="1:N — who is in IMAGE (every face)?")
     identify.add_argument("image", metavar="IMAGE")
     identify.add_argument("--json", action="store_true")
+    for command in (verify, identify):
+        command.add_argument("--log", action="store_true",
+                             help="also write the decision into the access log (source: cli)")
 
 
 def _tool_commands(sub) -> None:
@@ -87,24 +101,39 @@ def _tool_commands(sub) -> None:
     screen.add_argument("--json", action="store_true")
     screen.add_argument("--cycles", type=int, default=10, help="times a face walks in (default 10)")
     weights = sub.add_parser("weights", help="download or check the FaceNet weights")
-    weights.add_argument("action", choices=("fetch", "verify", "path"))
+    weights.add_argument("action", choices=("fetch", "verify", "path"),
+                         help="fetch: download the weights and build the exports; verify: check every model file")
     weights.add_argument("--force", action="store_true", help="download again even if present")
     events = sub.add_parser("events", help="the access log, newest first")
     fmt = events.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     events.add_argument("--since", metavar="DATE", help="YYYY-MM-DD or an ISO time")
+    events.add_argument("--kiosk", metavar="NAME", help="only the rows of this kiosk")
     events.add_argument("--limit", type=int)
+    events.add_argument("--purge-before", metavar="DATE", help="delete the rows older than DATE")
 
 
 def _app_commands(sub) -> None:
     admin = sub.add_parser("admin", help="admin PIN")
     admin_actions = admin.add_subparsers(dest="action", required=True)
     set_pin = admin_actions.add_parser("set-pin", help="set or change the admin PIN")
-    set_pin.add_argument("--pin-stdin", action="store_true", help="read old (if set) and new PIN lines from stdin")
+    reset_pin = admin_actions.add_parser(
+        "reset-pin", help="forgotten PIN: set a new one without the old (needs access to the data folder)")
+    for parser in (set_pin, reset_pin):
+        parser.add_argument("--pin-stdin", action="store_true", help="read the PIN lines from stdin")
+    store = sub.add_parser("store", help="back up or repair the store")
+    store_actions = store.add_subparsers(dest="action", required=True)
+    store_actions.add_parser("backup", help="a consistent copy, made while the kiosk runs").add_argument("file", metavar="FILE")
+    store_actions.add_parser("repair", help="save what can be read of a damaged store into a fresh one")
+    door = sub.add_parser("door", help="the door output")
+    door_actions = door.add_subparsers(dest="action", required=True)
+    test = door_actions.add_parser("test", help="fire the configured door output once (asks the admin PIN)")
+    test.add_argument("--seconds", type=float, help="how long to hold it open (default: the door-open time)")
+    test.add_argument("--pin-stdin", action="store_true", help="read the admin PIN from stdin")
     gui = sub.add_parser("gui", help="open the front-desk screen")
     gui.add_argument("--camera", metavar="SOURCE", help="camera index, video file or folder of images")
-    gui.add_argument("--mode", choices=MODES)
+    gui.add_argument("--mode", choices=list(Mode))
     gui.add_argument("--fullscreen", action="store_true", default=None)
     gui.add_argument("--demo", action="store_true",
                      help="no webcam, no model: colour cards play the people (a throw-away store)")

@@ -103,11 +103,11 @@ def test_mismatch_when_changing_keeps_the_old_pin(run_set_pin, gate):
     assert _accepts(gate, PIN)
 
 
-@pytest.mark.parametrize("bad_pin", ["12ab", "123", "1234567890123", "١٢٣٤", " 1234"])
-def test_a_pin_that_is_not_4_to_12_ascii_digits_is_refused(run_set_pin, gate, bad_pin):
+@pytest.mark.parametrize("bad_pin", ["12ab56", "1234", "12345", "1234567890123", "١٢٣٤٥٦", " 123456"])
+def test_a_pin_that_is_not_6_to_12_ascii_digits_is_refused(run_set_pin, gate, bad_pin):
     code, out, err = run_set_pin(bad_pin, bad_pin)
     assert (code, out) == (2, "")
-    assert "4 to 12 digits" in err
+    assert "6 to 12 digits" in err
     store, pin_gate = gate()
     with store:
         assert not pin_gate.is_set()

@@ -1,6 +1,9 @@
 """The command-line contract: outputs, exit codes, and bad input that changes nothing."""
+import csv
+import io
 import json
 import sqlite3
+import sys
 
 import numpy as np
 import pytest
@@ -66,14 +69,18 @@ def test_enroll_list_verify_identify_events(kiosk_cli):
     assert code == 0 and result["accepted"] and result["identity"] == "younes"
     assert {"identity", "distance", "accepted", "threshold"} <= result.keys()
     code, out, _ = kiosk_cli("verify", SEED / "camera_2.jpg", "--as", "kian")
-    assert code == 1 and "It's not kian, please go away" in out
+    assert code == 1 and out.startswith("refused: the face is not kian (distance")
     code, out, _ = kiosk_cli("identify", SEED / "camera_0.jpg", "--json")
     face, = json.loads(out)["faces"]
     assert face["identity"] == "younes" and len(face["box"]) == 4 and face["distance"] < 1
-    code, out, _ = kiosk_cli("events", "--json")
-    events = json.loads(out)
-    assert [e["mode"] for e in events] == ["recognize", "verify", "verify"]  # newest first
-    assert {"time", "mode", "claimed", "identity", "accepted", "distance"} <= events[0].keys()
+    assert json.loads(kiosk_cli("events", "--json")[1]) == []  # checking photos is not a visit
+    kiosk_cli("verify", SEED / "camera_2.jpg", "--as", "kian", "--log")
+    kiosk_cli("identify", SEED / "camera_0.jpg", "--log")
+    events = json.loads(kiosk_cli("events", "--json")[1])
+    assert [(e["mode"], e["source"]) for e in events] == [("recognize", "cli"), ("verify", "cli")]
+    assert {"time", "kiosk", "decision", "name", "employee_id", "claimed", "accepted",
+            "distance", "reason"} <= events[0].keys()
+    assert events[0]["name"] == "younes" and events[0]["employee_id"] == "E7"
 
 
 def test_identify_reports_every_face(kiosk_cli, tmp_path):
@@ -233,7 +240,7 @@ def test_enroll_dir_stopped_by_a_full_disk_says_who_is_in_and_who_is_left(tmp_pa
 
 def test_read_only_commands_work_on_a_folder_this_user_cannot_write(kiosk_cli, tmp_path):
     kiosk_cli("enroll", "kian", seed_photo("kian"))
-    kiosk_cli("identify", SEED / "camera_0.jpg")
+    kiosk_cli("identify", SEED / "camera_0.jpg", "--log")
     data = kiosk_cli.db.parent
     before = sorted(p.name for p in data.iterdir())
     mode = data.stat().st_mode
@@ -272,9 +279,10 @@ def run_kiosk(*argv, file_size_limit: int | None = None, without_root: bool = Fa
 
 def test_events_csv_and_since(kiosk_cli):
     kiosk_cli("enroll", "kian", seed_photo("kian"))
-    kiosk_cli("identify", SEED / "camera_0.jpg")
+    kiosk_cli("identify", SEED / "camera_0.jpg", "--log")
     code, out, _ = kiosk_cli("events", "--csv")
-    assert out.splitlines()[0].startswith("time,mode,claimed,identity,accepted,distance")
+    assert out.splitlines()[0] == ("time,kiosk,source,mode,decision,result,name,employee_id,"
+                                   "claimed,distance,reason")
     assert len(out.splitlines()) == 2
     assert kiosk_cli("events", "--json", "--since", "2999-01-01")[1].strip() == "[]"
     assert kiosk_cli("events", "--since", "yesterday")[0] == 2
@@ -350,7 +358,7 @@ def test_events_since_without_a_zone_is_local_time(kiosk_cli, monkeypatch):
     time.tzset()
     try:
         kiosk_cli("enroll", "kian", seed_photo("kian"))
-        kiosk_cli("identify", SEED / "camera_0.jpg")
+        kiosk_cli("identify", SEED / "camera_0.jpg", "--log")
         now_local = datetime.now()
         before = (now_local - timedelta(minutes=5)).isoformat(timespec="seconds")
         after = (now_local + timedelta(minutes=5)).isoformat(timespec="seconds")
@@ -359,3 +367,111 @@ def test_events_since_without_a_zone_is_local_time(kiosk_cli, monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+# --- the command line checks, it does not enter; and it keeps its data as data -------------
+def test_identify_on_a_photo_without_a_face_exits_1(kiosk_cli, tmp_path):
+    kiosk_cli("enroll", "kian", seed_photo("kian"))
+    code, out, _ = kiosk_cli("identify", no_face(tmp_path))
+    assert code == 1 and "no face found" in out
+
+
+def test_csv_exports_never_carry_a_formula(kiosk_cli):
+    kiosk_cli("enroll", "kian", seed_photo("kian"), "--employee-id", "=HYPERLINK(\"http://x\")")
+    kiosk_cli("verify", SEED / "camera_0.jpg", "--as", "=HYPERLINK(\"http://x\")", "--log")
+    rows = list(csv.reader(io.StringIO(kiosk_cli("events", "--csv")[1])))
+    claimed = rows[1][rows[0].index("claimed")]
+    assert claimed == "'=HYPERLINK(\"http://x\")"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_names_with_invisible_or_too_many_characters_are_refused(kiosk_cli):
+    for name in ("ki\u200ban", "x" * 65, "a\u202eb"):
+        code, _, err = kiosk_cli("enroll", name, seed_photo("kian"))
+        assert code == 2 and err.count("\n") == 1 and "nothing" not in kiosk_cli("people", "list")[1][:0]
+    assert json.loads(kiosk_cli("people", "list", "--json")[1]) == []
+
+
+def test_people_disable_enable_and_dates(kiosk_cli):
+    kiosk_cli("enroll", "kian", seed_photo("kian"), "--employee-id", "E8")
+    assert kiosk_cli("people", "disable", "E8")[0] == 0
+    code, out, _ = kiosk_cli("verify", SEED / "camera_2.jpg", "--as", "kian", "--json")
+    assert kiosk_cli("people", "enable", "kian")[0] == 0
+    code, out, _ = kiosk_cli("people", "set", "kian", "--employee-id", "E9",
+                             "--valid-from", "2026-01-01", "--valid-until", "2026-01-31")
+    assert code == 0 and "employee id E9" in out and "until 2026-01-31" in out
+    person, = json.loads(kiosk_cli("people", "list", "--json")[1])
+    assert (person["employee_id"], person["valid_until"], person["enabled"]) == ("E9", "2026-01-31", True)
+    code, _, err = kiosk_cli("people", "set", "kian", "--valid-until", "31/01/2026")
+    assert code == 2 and "YYYY-MM-DD" in err
+    code, _, err = kiosk_cli("people", "set", "kian", "--valid-from", "2026-02-01")
+    assert code == 2 and "before" in err
+
+
+def test_a_disabled_person_is_refused_with_the_reason(kiosk_cli):
+    kiosk_cli("enroll", "younes", seed_photo("younes"))
+    kiosk_cli("people", "disable", "younes")
+    code, out, _ = kiosk_cli("verify", SEED / "camera_0.jpg", "--as", "younes")
+    assert code == 1 and out.startswith("refused: the face is younes, but disabled")
+
+
+def test_purge_backup_and_repair(kiosk_cli, tmp_path):
+    kiosk_cli("enroll", "kian", seed_photo("kian"))
+    kiosk_cli("identify", SEED / "camera_0.jpg", "--log")
+    code, out, _ = kiosk_cli("store", "backup", tmp_path / "copy.sqlite3")
+    assert code == 0 and (tmp_path / "copy.sqlite3").stat().st_size > 0
+    code, out, _ = kiosk_cli("events", "--purge-before", "2999-01-01")
+    assert code == 0 and "purged 1 access-log row" in out
+    assert json.loads(kiosk_cli("events", "--json")[1]) == []
+    code, out, _ = kiosk_cli("store", "repair")
+    assert code == 0 and "saved 1 people" in out and "damaged file is kept" in out
+    assert [p["name"] for p in json.loads(kiosk_cli("people", "list", "--json")[1])] == ["kian"]
+
+
+def test_reset_pin_needs_no_old_pin_and_a_short_pin_is_refused(kiosk_cli, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("135790\n135790\n"))
+    assert kiosk_cli("admin", "set-pin", "--pin-stdin")[0] == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("2468\n2468\n"))
+    code, _, err = kiosk_cli("admin", "reset-pin", "--pin-stdin")
+    assert code == 2 and "6 to 12 digits" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO("246813\n246813\n"))
+    assert kiosk_cli("admin", "reset-pin", "--pin-stdin")[:2] == (0, "admin PIN reset\n")
+
+
+def test_door_test_fires_the_output_once_after_the_pin(kiosk_cli, tmp_path, monkeypatch):
+    out = tmp_path / "fired.json"
+    script = tmp_path / "open.py"
+    script.write_text("import sys, pathlib\npathlib.Path(sys.argv[1]).write_text(sys.stdin.read())\n")
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "settings.toml").write_text(
+        f"door_output = 'command'\ndoor_command = '\"{sys.executable}\" \"{script}\" \"{out}\"'\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO("135790\n135790\n"))
+    kiosk_cli("admin", "set-pin", "--pin-stdin")
+    monkeypatch.setattr("sys.stdin", io.StringIO("000000\n"))
+    assert kiosk_cli("door", "test", "--pin-stdin")[0] == 2 and not out.exists()
+    monkeypatch.setattr("sys.stdin", io.StringIO("135790\n"))
+    code, printed, _ = kiosk_cli("door", "test", "--pin-stdin", "--seconds", "2")
+    assert code == 0 and "ok" in printed.lower()
+    fired = json.loads(out.read_text())
+    assert fired["test"] is True and fired["duration_s"] == 2.0 and fired["event_id"] == 0
+
+
+def test_weights_verify_refuses_a_planted_export(tmp_path, settings):
+    """A fake LiteRT file in the weights folder once made everyone "younes"."""
+    import shutil
+
+    from kiosk.core.embedding import facenet_litert
+    from kiosk.core.models import exports
+
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    real = facenet_litert.export_path(settings.weights_path, "litert-int8")
+    shutil.copy(real, folder / real.name)
+    recorded = exports.recorded(settings.weights_path)[real.name]
+    (folder / exports.MANIFEST_NAME).write_text(json.dumps({real.name: recorded}))
+    assert run_kiosk("--weights-dir", folder, "weights", "verify").returncode == 0
+    (folder / real.name).write_bytes(b"TFL3" + b"\0" * 2600)  # the 2.6 KB fake
+    done = run_kiosk("--weights-dir", folder, "weights", "verify")
+    assert done.returncode == 2 and "has changed since it was built" in done.stderr
+    done = run_kiosk("--weights-dir", folder, "--data-dir", tmp_path / "d", "identify", seed_photo("kian"))
+    assert done.returncode == 2 and "has changed since it was built" in done.stderr

@@ -51,6 +51,15 @@ def desk(store, clock, tmp_path):
     return make_desk(store, clock, tmp_path)
 
 
+def wait_for(condition, timeout_s=15.0):
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
 def feed(desk, clock, frame_bgr, n=1, dt=0.05):
     """``n`` analysed frames, ``dt`` seconds apart; every decision they completed."""
     made = []
@@ -154,7 +163,7 @@ def verify_desk(store, clock, tmp_path):
 
 def test_verify_accepts_the_claimed_face(verify_desk, clock, store):
     update = verify_desk.claim("E-1")
-    assert update.prompt == "Hello Alice — please look at the camera"
+    assert update.prompt == "Please look at the camera"
     assert verify_desk.task.kind == TaskKind.VERIFY and verify_desk.task.person_id is not None
     made = feed(verify_desk, clock, card_frame(RED), 3)
     assert [d.kind for d in made] == [DecisionKind.VERIFIED] and verify_desk.door.is_open()
@@ -227,8 +236,72 @@ def test_enrol_needs_at_least_one_shot(desk):
 def test_verify_photo_and_identify_photo_log_only_when_asked(desk, store):
     verdict = desk.verify_photo(rgb(card_frame(RED)), "Alice", log_it=False)
     assert verdict.decision.kind == DecisionKind.VERIFIED and store.events() == []
-    desk.verify_photo(rgb(card_frame(BLUE)), "Alice")
-    assert [e.accepted for e in store.events()] == [False]
+    desk.verify_photo(rgb(card_frame(BLUE)), "Alice", log_it=True)
+    assert [(e.accepted, e.source) for e in store.events()] == [(False, "screen")]
     assert [r.match.name for r in desk.identify_photo(rgb(card_frame(BLUE)), log_it=False)] == ["Bob"]
     with pytest.raises(UnknownPersonError):
         desk.verify_photo(rgb(card_frame(RED)), "Zed")
+
+
+# --- who may come in, and what a person types ---------------------------------------------
+def test_a_disabled_or_expired_person_is_refused_politely_and_logged_as_such(store, clock, tmp_path):
+    from datetime import date
+
+    desk = FrontDesk(store, make_settings(tmp_path, consecutive_frames=1), engine=fakes.FakeEngine(),
+                     clock=clock, today=lambda: date(2026, 12, 1))
+    store.set_enabled("Alice", False)
+    store.set_validity("Bob", None, date(2026, 11, 30))
+    clock.now += 1
+    made = feed(desk, clock, card_frame(("red", (60, 120, 160, 180)), ("blue", (380, 120, 160, 180))))
+    assert {d.kind for d in made} == {DecisionKind.NOT_ACTIVE} and not desk.door.is_open()
+    assert {d.message for d in made} == {"Sorry, the door cannot open for you today — please see reception"}
+    reasons = sorted(e.detail for e in store.events())
+    assert reasons == ["Alice: disabled", "Bob: expired on 2026-11-30"]
+    assert not any(e.accepted for e in store.events())
+
+
+def test_typed_claims_are_rate_limited(verify_desk, store):
+    kinds = [verify_desk.claim(f"X-{i}").decisions[0].kind for i in range(7)]
+    assert kinds == [DecisionKind.UNKNOWN_CLAIM] * 5 + [DecisionKind.TOO_MANY_CLAIMS] * 2
+    assert store.events()[0].kind == "too_many_claims" and "rate-limited" in store.events()[0].detail
+
+
+def test_a_claim_with_invisible_characters_is_no_one_and_is_logged_visibly(verify_desk, store):
+    decision, = verify_desk.claim("E-\u200b1").decisions  # "E-1" with a zero-width space
+    assert decision.kind == DecisionKind.UNKNOWN_CLAIM and verify_desk.session is None
+    assert store.events()[0].claimed == "E-\\u200b1"
+
+
+def test_the_door_output_fires_only_after_the_row_is_logged(store, clock, tmp_path):
+    """A real door output: a program that writes what it received to a file."""
+    from kiosk.core.frontdesk.doors import door_driver
+
+    out = tmp_path / "door.json"
+    script = tmp_path / "open_door.py"
+    script.write_text("import sys, pathlib\npathlib.Path(sys.argv[1]).write_text(sys.stdin.read())\n")
+    settings = make_settings(tmp_path, consecutive_frames=1, door_output="command",
+                             door_command=f'"{sys.executable}" "{script}" "{out}"')
+    driver = door_driver(settings)
+    try:
+        desk = FrontDesk(store, settings, engine=fakes.FakeEngine(), door_output=driver, clock=clock)
+        blocker = sqlite3.connect(store.path, timeout=0.1)
+        blocker.execute("BEGIN IMMEDIATE")  # the log cannot be written: no opening
+        try:
+            clock.now += 1
+            assert feed(desk, clock, card_frame(RED))[0].kind == DecisionKind.NOT_LOGGED
+        finally:
+            blocker.rollback()
+            blocker.close()
+        clock.now += 20
+        decision, = feed(desk, clock, card_frame(RED))
+        assert decision.kind == DecisionKind.WELCOME
+        wait_for(lambda: driver.health().attempts == 1 and out.exists())
+    finally:
+        driver.close()
+    assert driver.health().attempts == 1  # one opening: none for the refused decision
+    import json
+
+    sent = json.loads(out.read_text())
+    row = store.events()[0]
+    assert (sent["event_id"], sent["name"], sent["decision"]) == (row.event_id, "Alice", "welcome")
+    assert sent["duration_s"] == 5.0 and sent["kiosk_name"] == row.kiosk

@@ -5,10 +5,8 @@ import pytest
 
 from kiosk.core import fakes
 from kiosk.core.base.types import Face
-from kiosk.core.frontdesk import live
-from kiosk.core.recognition.matching import Gallery
 from kiosk.core.vision import quality
-from tests.ui_helpers import BLUE, RED, card_frame
+from tests.ui_helpers import RED, card_frame
 
 
 def rgb(frame_bgr):

@@ -75,8 +75,8 @@ def test_stranger_is_not_in_the_database(engine, settings, tmp_path):
 
 def test_every_decision_is_logged(desk):
     before = len(desk.store.events())
-    desk.verify_photo(camera(2), "kian")
-    desk.identify_photo(camera(5))
+    desk.verify_photo(camera(2), "kian", log_it=True)
+    desk.identify_photo(camera(5), log_it=True)
     newest = desk.store.events(limit=2)
     assert len(desk.store.events()) == before + 2
     assert (newest[0].mode, newest[0].identity, newest[0].accepted) == ("recognize", "arnaud", True)
@@ -91,7 +91,7 @@ def test_a_photo_and_the_screen_log_the_same_line_for_the_same_face(engine, sett
     with SqliteStore.open(tmp_path / "kiosk.sqlite3") as store:
         photo_desk = FrontDesk(store, settings, engine=engine)
         enrol_staff(photo_desk)
-        photo_desk.verify_photo(camera(probe), claim)
+        photo_desk.verify_photo(camera(probe), claim, log_it=True)
         screen = FrontDesk(store, settings.replace(mode="verify", consecutive_frames=1),
                            engine=engine)
         screen.claim(claim)

@@ -39,7 +39,11 @@ def test_the_data_dir_itself_can_come_from_the_environment(tmp_path):
 
 @pytest.mark.parametrize("toml, message", [
     ("mode = 'open-sesame'\n", "mode must be one of recognize, verify"),
-    ("identify_threshold = 2.5\n", "identify_threshold must lie between 0 and 2"),
+    ("identify_threshold = 2.5\n", "identify_threshold 2.5 is outside the safe range 0.5-0.95"),
+    ("verify_threshold = 1.99\n", "1 in 152\\b.*only 32% of staff"),
+    ("data_dir = '/elsewhere'\n", "only --data-dir or KIOSK_DATA_DIR may set"),
+    ("weights_dir = '/elsewhere'\n", "only --weights-dir or KIOSK_WEIGHTS_DIR may set"),
+    ("kiosk_name = 'gate\u202e1'\n", "invisible or control character U\\+202E"),
     ("consecutive_frames = 0\n", "consecutive_frames must be >= 1"),
     ("cooldown_s = 'soon'\n", "setting 'cooldown_s': cannot use 'soon'"),
     ("camera = \n", "is not valid TOML"),

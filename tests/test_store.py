@@ -17,6 +17,7 @@ from kiosk.core.base.errors import (
     DatabaseLockedError,
     DatabaseTooNewError,
     DuplicatePersonError,
+    InvalidTextError,
     ModelMismatchError,
     StoreError,
     UnknownPersonError,
@@ -223,7 +224,7 @@ def test_enroll_needs_embeddings_and_a_model_id(store: Store, db_path: Path):
         store.enrol("Ann", [], model_id=MODEL)
     with pytest.raises(ModelMismatchError):
         store.enrol("Ann", [unit(1)], model_id="  ")
-    with pytest.raises(StoreError, match="name"):
+    with pytest.raises(InvalidTextError, match="name cannot be empty"):
         store.enrol("   ", [unit(1)], model_id=MODEL)
     assert counts(db_path)["people"] == 0
 
@@ -350,7 +351,7 @@ def test_remove_cascades_to_templates_and_unlinks_events(store: Store, db_path: 
     template_id = int(store.templates(MODEL)[1][0])
     store.log_event("verify", claimed="Ann", identity="Ann", accepted=True, distance=0.4,
                     person_id=ann.person_id, template_id=template_id)
-    removed = store.remove("ann")
+    removed = store.remove("ann", keep_name_in_log=True)
     assert (removed.name, removed.template_count) == ("Ann", 2)
     assert counts(db_path)["templates"] == 1
     [event] = store.events(person="Ann")  # the log survives, unlinked

@@ -4,6 +4,7 @@ import csv
 import gc
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -12,8 +13,12 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import PySide6  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import QObject, Signal  # noqa: E402
-from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
+from PySide6.QtCore import (  # noqa: E402
+    QObject,
+    Qt,  # noqa: E402
+    Signal,
+)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox  # noqa: E402
 
 from kiosk.core.base.errors import SettingsError  # noqa: E402
 from kiosk.core.base.settings import load  # noqa: E402
@@ -23,7 +28,7 @@ from kiosk.core.frontdesk.pin import PinGate  # noqa: E402
 from kiosk.ui import enrol_dialog  # noqa: E402
 from kiosk.ui.admin import ENTER, SET, AdminGate, PinDialog  # noqa: E402
 from kiosk.ui.enrol_dialog import EnrolDialog  # noqa: E402
-from kiosk.ui.log_dialog import LogDialog, write_csv  # noqa: E402
+from kiosk.ui.log_dialog import LogDialog  # noqa: E402
 from kiosk.ui.people_dialog import PeopleDialog  # noqa: E402
 from kiosk.ui.settings_dialog import SettingsDialog  # noqa: E402
 from tests.ui_helpers import (  # noqa: E402
@@ -45,8 +50,8 @@ def kiosk(qtbot, tmp_path):
 
 
 # --- the PIN gate -------------------------------------------------------------------------
-def test_first_admin_action_sets_the_pin_then_every_action_asks_it(kiosk):
-    k = kiosk(pin=ScriptedPrompter("2468", "2468", None))
+def test_a_first_run_sets_the_pin_then_every_action_asks_it(kiosk):
+    k = kiosk(pin=ScriptedPrompter("246802", "246802", None), people={})
     opened = k.pin.opened
     k.window.actions_by_name["log"].trigger()
     assert k.pin.asked[0][0] == SET and isinstance(opened[0], LogDialog)
@@ -57,33 +62,64 @@ def test_first_admin_action_sets_the_pin_then_every_action_asks_it(kiosk):
     assert len(opened) == 2
 
 
+def test_once_people_are_enrolled_the_pin_cannot_be_chosen_on_screen(kiosk):
+    """Whoever walks up first must not choose the PIN of a kiosk already in use."""
+    k = kiosk(pin=ScriptedPrompter("246802", "246802"))
+    k.window.actions_by_name["log"].trigger()
+    assert k.pin.opened == [] and k.pin.asked == [] and not PinGate(k.store).is_set()
+    assert "kiosk admin set-pin" in k.pin.told[0]
+
+
+def test_quit_asks_the_pin_in_a_window_too(kiosk):
+    k = kiosk()
+    PinGate(k.store, scrypt_n=2**10).set_pin("135790")
+    k.pin.answers = [None]
+    k.window.actions_by_name["quit"].trigger()
+    assert k.window.isVisible() and k.controller.threads_running()
+    k.pin.answers = [None]
+    k.window.close()  # the window manager's close button
+    assert k.window.isVisible()
+    k.pin.answers = ["135790"]
+    k.window.actions_by_name["quit"].trigger()
+    assert not k.window.isVisible() and not k.controller.threads_running()
+
+
+def test_the_pin_can_be_changed_from_the_window(kiosk):
+    k = kiosk()
+    PinGate(k.store, scrypt_n=2**10).set_pin("135790")
+    k.pin.answers = ["135790", "864200"]
+    k.window.actions_by_name["pin"].trigger()
+    assert k.pin.told[-1] == "The admin PIN was changed."
+    PinGate(k.store).check("864200")
+
+
 def test_wrong_pins_are_refused_then_rate_limited(kiosk):
     k = kiosk()
-    PinGate(k.store).set_pin("1357")
+    PinGate(k.store, scrypt_n=2**10).set_pin("135790")
     opened = k.pin.opened
-    k.pin.answers = ["0000", "1111", "2222"]
+    k.pin.answers = ["000000", "111111", "222222"]
     k.window.actions_by_name["enrol"].trigger()
     assert opened == [] and "Wrong PIN" in k.pin.asked[1][1]
     assert any("try again in" in text for text in k.pin.told)
-    k.pin.answers = ["1357"]  # right PIN, but still locked
+    k.pin.answers = ["135790"]  # right PIN, but still locked
     k.window.actions_by_name["enrol"].trigger()
     assert opened == []
 
 
 def test_switching_mode_needs_the_pin(kiosk):
     k = kiosk()
-    PinGate(k.store).set_pin("1357")
-    k.pin.answers = ["9999", None]
+    PinGate(k.store, scrypt_n=2**10).set_pin("135790")
+    k.pin.answers = ["999999", None]
     k.window.actions_by_name["mode"].trigger()
     assert k.controller.mode == "recognize"
-    k.pin.answers = ["1357"]
+    k.pin.answers = ["135790"]
     k.window.actions_by_name["mode"].trigger()
     assert k.controller.mode == "verify" and k.window.claim_entry.isVisible()
 
 
 def test_kiosk_mode_cannot_be_left_or_closed_without_the_pin(kiosk, qtbot):
     k = kiosk(kiosk_mode=True)
-    PinGate(k.store).set_pin("1357")
+    PinGate(k.store, scrypt_n=2**10).set_pin("135790")
     assert k.window.isFullScreen()
     k.pin.answers = [None]
     k.window.toggle_fullscreen()
@@ -91,7 +127,7 @@ def test_kiosk_mode_cannot_be_left_or_closed_without_the_pin(kiosk, qtbot):
     k.pin.answers = [None]
     k.window.close()
     assert k.window.isVisible() and k.controller.threads_running()
-    k.pin.answers = ["1357"]
+    k.pin.answers = ["135790"]
     k.window.toggle_fullscreen()
     assert not k.window.kiosk_mode
 
@@ -102,7 +138,7 @@ def test_pin_dialog_checks_length_and_repeat(qtbot):
     ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
     dialog.pin_edit.setText("12")
     ok.click()
-    assert "4 to 12" in dialog.message.text() and not dialog.result()
+    assert "6 to 12" in dialog.message.text() and not dialog.result()
     dialog.pin_edit.setText("123456")
     dialog.confirm_edit.setText("654321")
     ok.click()
@@ -236,7 +272,7 @@ def test_log_dialog_filters_and_exports(kiosk, qtbot, tmp_path):
     dialog = LogDialog(k.store, k.pin)
     qtbot.addWidget(dialog)
     assert dialog.table.rowCount() == 3
-    assert dialog.table.item(0, 2).text() == "Bob"  # newest first
+    assert dialog.table.item(0, 3).text() == "Bob"  # newest first, claimed column
     dialog.result_box.setCurrentText("Let in")
     assert [e.identity for e in dialog.events] == ["Alice"]
     dialog.result_box.setCurrentText("All results")
@@ -245,10 +281,12 @@ def test_log_dialog_filters_and_exports(kiosk, qtbot, tmp_path):
     dialog.person_edit.setText("")
     dialog.since_check.setChecked(True)
     assert dialog.table.rowCount() == 3  # all from today
-    path = tmp_path / "log.csv"
-    assert write_csv(dialog.events, path) == 3
-    rows = list(csv.reader(path.open(encoding="utf-8")))
-    assert rows[0][0] == "Time" and rows[1][4] == "refused" and rows[3][3] == "Alice"
+    k.pin.files = [str(tmp_path / "log")]  # the suffix comes by itself
+    dialog.export_button.click()
+    rows = list(csv.reader((tmp_path / "log.csv").open(encoding="utf-8")))
+    assert rows[0][:6] == ["time", "kiosk", "source", "mode", "decision", "result"]
+    assert [r[5] for r in rows[1:]] == ["refused", "refused", "let in"] and rows[3][6] == "Alice"
+    assert k.pin.told[-1].startswith("3 line(s) written to")
 
 
 def test_settings_dialog_applies_and_persists(kiosk, qtbot):
@@ -320,3 +358,72 @@ def test_installed_pyside6_does_not_leak_bool_references_on_emit():
         if was_enabled:
             gc.enable()
     assert after == before, f"PySide6 {PySide6.__version__} leaks bool references on emit"
+
+
+# --- a public screen nobody can tamper with ---------------------------------------------------
+def test_the_no_camera_banner_asks_the_pin_before_any_file_dialog(kiosk, qtbot):
+    from kiosk.core.base.errors import CameraError
+
+    def no_camera():
+        raise CameraError("No camera 0 found")
+
+    k = kiosk(camera=no_camera)
+    PinGate(k.store, scrypt_n=2**10).set_pin("135790")
+    qtbot.waitUntil(lambda: k.window.banner.file_button.isVisible(), timeout=5000)
+    k.pin.answers, k.pin.files = [None], ["/should/not/be/asked"]
+    k.window.banner.file_button.click()
+    assert k.pin.asked[-1][1] == "Admin PIN for: Change the camera"
+    assert k.pin.files == ["/should/not/be/asked"]  # no file dialog without the PIN
+
+
+def test_kiosk_mode_shows_a_visitor_no_admin_tools_and_comes_back_when_minimised(kiosk, qtbot):
+    k = kiosk(kiosk_mode=True)
+    PinGate(k.store, scrypt_n=2**10).set_pin("135790")
+    assert not k.window.admin_actions.toolbar.isVisible() and not k.window.status_line.isVisible()
+    assert k.window.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
+    k.window.showMinimized()
+    qtbot.waitUntil(lambda: k.window.isFullScreen() and not k.window.isMinimized(), timeout=5000)
+    k.pin.answers = ["135790"]
+    k.window.toggle_fullscreen()  # leaving kiosk mode: the admin's window has its tools back
+    assert k.window.admin_actions.toolbar.isVisible() and k.window.status_line.isVisible()
+
+
+def test_the_admin_menu_opens_after_the_pin_from_the_shortcut_or_a_long_press(kiosk, qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    k = kiosk(kiosk_mode=True)
+    PinGate(k.store, scrypt_n=2**10).set_pin("135790")
+    k.pin.answers = [None]
+    k.window.corner.longPressed.emit()  # what 2 s of pressing the top-right corner does
+    assert k.pin.asked[-1][1] == "Admin PIN for: Admin menu"
+    seen = []
+
+    def close_menu():
+        menu = QApplication.activePopupWidget()
+        seen.extend(a.text() for a in menu.actions()) if isinstance(menu, QMenu) else None
+        menu and menu.close()
+
+    k.pin.answers = ["135790"]
+    QTimer.singleShot(300, close_menu)
+    k.window.admin_actions.open_menu()
+    assert "People…" in seen and "Quit" in seen
+
+
+def test_typed_markup_is_shown_as_text_not_rendered(kiosk, qtbot):
+    k = kiosk(mode="verify")
+    k.wait_ready()
+    k.window.panel.show_prompt("<b style='color:green'>It's Alice, welcome in!</b>")
+    assert k.window.panel.title.textFormat() == Qt.TextFormat.PlainText
+    assert k.window.panel.title.text().startswith("<b style=")
+
+
+def test_admin_dialogs_and_the_pin_prompt_close_themselves_when_left_alone(kiosk, qtbot):
+    from kiosk.ui.prompter import DialogPrompter
+
+    k = kiosk()
+    prompter = DialogPrompter(k.window, idle_s=0.3)
+    started = time.monotonic()
+    assert prompter.ask_pin("enter", "Admin PIN for: People") is None
+    assert prompter.run(LogDialog(k.store, prompter, k.window)) == QDialog.DialogCode.Rejected
+    assert time.monotonic() - started < 5

@@ -7,7 +7,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from kiosk.core.base.imageio import read_image_rgb  # noqa: E402
-from kiosk.core.base.vocabulary import DecisionKind  # noqa: E402
+from kiosk.core.base.vocabulary import DecisionKind
+from kiosk.core.frontdesk import decisions as d  # noqa: E402
 from kiosk.ui import enrol_dialog  # noqa: E402
 from kiosk.ui.main_window import STARTING_TEXT  # noqa: E402
 from kiosk.ui.worker import real_engine  # noqa: E402
@@ -72,7 +73,7 @@ def test_verify_refuses_benoit_with_kians_card(kiosk):
     k.wait_ready(30000)
     assert k.controller.claim("kian") is None  # a session starts
     decision = k.wait_decision(timeout_ms=30000)
-    assert decision.kind == DecisionKind.REFUSED and decision.message == "It's not kian, please go away"
+    assert decision.kind == DecisionKind.REFUSED and decision.message == d.REFUSAL_MESSAGE
     assert not k.store.events()[0].accepted and k.store.events()[0].claimed == "kian"
 
 
@@ -81,7 +82,7 @@ def test_verify_accepts_younes_with_his_own_card(kiosk):
     k.wait_ready(30000)
     k.controller.claim("E-younes")
     decision = k.wait_decision(timeout_ms=30000)
-    assert decision.kind == DecisionKind.VERIFIED and decision.message == "It's younes, welcome in!"
+    assert decision.kind == DecisionKind.VERIFIED and decision.message == "Welcome, younes"
     assert k.window.panel.style_name == "good"
 
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from kiosk.core import fakes
 from kiosk.core.base.errors import CameraError, WeightsError  # noqa: E402
 from kiosk.core.base.vocabulary import DecisionKind, MarkState  # noqa: E402
+from kiosk.core.frontdesk import decisions as d  # noqa: E402
 from kiosk.ui.main_window import STARTING_TEXT  # noqa: E402
 from tests.ui_helpers import (  # noqa: E402
     BLUE,
@@ -160,8 +161,8 @@ def test_verify_accepts_the_right_face(kiosk):
     assert k.window.panel.title.text() == "Scan your badge or type your employee ID"
     claim(k, "E-Alice")
     decision = k.wait_decision()
-    assert k.prompts[0] == "Hello Alice — please look at the camera"
-    assert decision.kind == DecisionKind.VERIFIED and decision.message == "It's Alice, welcome in!"
+    assert k.prompts[0] == "Please look at the camera"  # never the claimed name
+    assert decision.kind == DecisionKind.VERIFIED and decision.message == "Welcome, Alice"
     event = k.store.events()[0]
     assert event.mode == "verify" and event.claimed == "E-Alice" and event.accepted
 
@@ -171,7 +172,7 @@ def test_verify_refuses_a_stolen_badge(kiosk):
     k.wait_ready()
     claim(k, "Bob")
     decision = k.wait_decision()
-    assert decision.kind == DecisionKind.REFUSED and decision.message == "It's not Bob, please go away"
+    assert decision.kind == DecisionKind.REFUSED and decision.message == d.REFUSAL_MESSAGE
     assert not k.store.events()[0].accepted
 
 
@@ -183,7 +184,7 @@ def test_someone_enrolled_from_the_command_line_meanwhile_can_verify(kiosk, qtbo
     fakes.enrol_cards(k.store, {"Carol": "green"}, {"Carol": "E-Carol"})  # like `kiosk enroll`
     claim(k, "E-Carol")
     decision = k.wait_decision()
-    assert decision.kind == DecisionKind.VERIFIED and decision.message == "It's Carol, welcome in!"
+    assert decision.kind == DecisionKind.VERIFIED and decision.message == "Welcome, Carol"
 
 
 def test_a_claim_made_before_the_model_was_ready_for_someone_it_cannot_check(kiosk, qtbot):
@@ -199,7 +200,8 @@ def test_a_claim_made_before_the_model_was_ready_for_someone_it_cannot_check(kio
     claim(k, "Dave")
     assert k.controller.model.state == "starting" and k.decisions == []
     decision = k.wait_decision(timeout_ms=5000)
-    assert decision.kind == DecisionKind.NO_TEMPLATES and "Dave has no photos" in decision.message
+    assert decision.kind == DecisionKind.NO_TEMPLATES and "Dave has no photos" in decision.detail
+    assert decision.message == d.REFUSAL_MESSAGE
 
 
 def test_badge_typed_while_focus_is_elsewhere_still_lands(kiosk):

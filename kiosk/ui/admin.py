@@ -9,12 +9,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QWidget,
 )
 
 from kiosk.core.base.errors import KioskError, PinError
+from kiosk.core.frontdesk.pin import MAX_DIGITS, MIN_DIGITS
+from kiosk.ui.widgets import plain_label
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class PinDialog(QDialog):
         super().__init__(parent)
         self.kind = kind
         self.setWindowTitle("Admin PIN" if kind == ENTER else "Set the admin PIN")
-        self.message = QLabel(message or self._default_message(), wordWrap=True)
+        self.message = plain_label(message or self._default_message(), wordWrap=True)
         self.pin_edit = _pin_edit()
         self.confirm_edit = _pin_edit()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -54,15 +55,16 @@ class PinDialog(QDialog):
     def _default_message(self) -> str:
         if self.kind == ENTER:
             return "This is for the office admin. Please enter the admin PIN."
-        return "No admin PIN is set yet. Choose one (4 to 12 digits) to protect the admin tools."
+        return (f"Choose the admin PIN ({MIN_DIGITS} to {MAX_DIGITS} digits) that protects the"
+                " admin tools.")
 
     def pin(self) -> str:
         return self.pin_edit.text()
 
     @Slot()
     def _check(self) -> None:
-        if len(self.pin()) < 4:
-            self.message.setText("The PIN has 4 to 12 digits.")
+        if self.kind == SET and len(self.pin()) < MIN_DIGITS:
+            self.message.setText(f"The PIN has {MIN_DIGITS} to {MAX_DIGITS} digits.")
         elif self.kind == SET and self.pin() != self.confirm_edit.text():
             self.message.setText("The two PINs differ — please type them again.")
             self.confirm_edit.clear()
@@ -71,12 +73,15 @@ class PinDialog(QDialog):
 
 
 class AdminGate:
-    """Checks the PIN (kiosk.core.frontdesk.pin.PinGate) before an admin action; sets it on
-    first use. Asks and tells through ``prompter`` (see kiosk.ui.prompter)."""
+    """Checks the PIN (kiosk.core.frontdesk.pin.PinGate) before an admin action. A windowed
+    first run may set the PIN on screen only while nobody is enrolled (a fresh install, the
+    admin at the keyboard); after that only `kiosk admin set-pin` can. Asks and tells through
+    ``prompter`` (see kiosk.ui.prompter); ``nobody_enrolled()`` asks the store."""
 
-    def __init__(self, pin_gate, prompter):
+    def __init__(self, pin_gate, prompter, nobody_enrolled=lambda: True):
         self.pin_gate = pin_gate
         self.prompter = prompter
+        self.nobody_enrolled = nobody_enrolled
 
     def ask(self, kind: str, message: str) -> str | None:
         return self.prompter.ask_pin(kind, message)
@@ -94,8 +99,26 @@ class AdminGate:
             self.inform(str(exc))
             return False
 
+    def change_pin(self) -> bool:
+        """Change the PIN from the window: the current one, then the new one twice."""
+        old = self.ask(ENTER, "Enter the current admin PIN to change it.")
+        new = None if old is None else self.ask(SET, "Choose the new admin PIN.")
+        if new is None:
+            return False
+        try:
+            self.pin_gate.set_pin(new, old_pin=old)
+        except PinError as exc:
+            self.inform(_sentence(str(exc)))
+            return False
+        self.inform("The admin PIN was changed.")
+        return True
+
     def _set_first_pin(self) -> bool:
-        pin = self.ask(SET, "")
+        if not self.nobody_enrolled():
+            self.inform("No admin PIN is set. For safety it can only be set on screen before"
+                        " anyone is enrolled: run `kiosk admin set-pin` on this computer.")
+            return False
+        pin = self.ask(SET, "No admin PIN is set yet: choose one now, before anyone is enrolled.")
         if pin is None:
             return False
         try:

@@ -66,12 +66,15 @@ def build_window(settings, store, *, camera=None, engine_factory: Callable = rea
 
     ``prompter`` asks the person at the screen (Qt's dialogs over the window by default)."""
     from kiosk.core.frontdesk.desk import FrontDesk
+    from kiosk.core.frontdesk.doors import door_driver
     from kiosk.core.frontdesk.pin import PinGate
 
-    controller = KioskController(FrontDesk(store, settings), camera=camera,
-                                 engine_factory=engine_factory, **controller_options)
+    desk = FrontDesk(store, settings, door_output=door_driver(settings))
+    controller = KioskController(desk, camera=camera, engine_factory=engine_factory,
+                                 **controller_options)
     ask = prompter or LatePrompter()
-    window = MainWindow(controller, AdminGate(PinGate(store), ask), ask, kiosk_mode=kiosk_mode)
+    gate = AdminGate(PinGate(store), ask, nobody_enrolled=lambda: not store.people())
+    window = MainWindow(controller, gate, ask, kiosk_mode=kiosk_mode)
     if isinstance(ask, LatePrompter):
         ask.parent = window
     return window
@@ -110,13 +113,28 @@ def run_gui(settings, *, camera: str | None = None, mode: str | None = None,
         except KioskError as exc:
             return _fail(str(exc), quiet=quit_after_ms is not None)
         try:
-            return _run(app, settings, store, quit_after_ms, t0, **options)
+            _check_kiosk_mode(settings, store)
+            window = build_window(settings, store, kiosk_mode=settings.fullscreen, **options)
+        except KioskError as exc:
+            store.close()
+            return _fail(str(exc), quiet=quit_after_ms is not None)
+        try:
+            return _run(app, window, quit_after_ms, t0)
         finally:
             store.close()
 
 
-def _run(app, settings, store, quit_after_ms, t0, **options) -> int:
-    window = build_window(settings, store, kiosk_mode=settings.fullscreen, **options)
+def _check_kiosk_mode(settings, store) -> None:
+    """Full screen is the unattended kiosk: it may not start without an admin PIN."""
+    from kiosk.core.base.errors import PinError
+    from kiosk.core.frontdesk.pin import PinGate
+
+    if settings.fullscreen and not PinGate(store).is_set():
+        raise PinError("the kiosk does not start in full screen without an admin PIN: set one"
+                       " with `kiosk admin set-pin` on this computer first")
+
+
+def _run(app, window, quit_after_ms, t0) -> int:
     watcher = SignalWatcher(window).install()
     window.start()
     log.info("window shown %.0f ms after launch", (time.perf_counter() - t0) * 1000)

@@ -72,10 +72,13 @@ class KioskController(QObject):
         self.worker.start()
 
     def shutdown(self) -> None:
-        """Stop every thread (event flags, then wait/join); safe to call twice."""
+        """Stop every thread (event flags, then wait/join), the door output last (it leaves a
+        relay de-energised); safe to call twice."""
         self.worker.stop()
         self.capture.stop()
         self.worker.wait()
+        if self.desk.door_output is not None:
+            self.desk.door_output.close()
         self._gc.stop()
 
     def threads_running(self) -> bool:
@@ -87,6 +90,11 @@ class KioskController(QObject):
 
     def analysis_fps(self) -> float:
         return self.worker.meter.rate()
+
+    def door_health(self):
+        """The door output's `DoorHealth` (None without an output)."""
+        output = self.desk.door_output
+        return None if output is None else output.health()
 
     @property
     def mode(self) -> Mode:

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -33,6 +32,7 @@ from kiosk.core.frontdesk.enrolment import EnrolCandidate, FileShots, Shot
 from kiosk.ui.live_view import LiveView, rgb_qimage
 from kiosk.ui.prompter import Prompter
 from kiosk.ui.qt_compat import disconnect
+from kiosk.ui.widgets import plain_label
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,10 @@ class EnrolDialog(QDialog):
             edit.setReadOnly(self.person is not None)
         self.preview = LiveView(self.controller.frames)
         self.preview.setMinimumSize(480, 360)
-        self.quality_label = QLabel("Waiting for the camera…")
+        self.quality_label = plain_label("Waiting for the camera…")
         self.quality_label.setStyleSheet("font-size: 20px; font-weight: 600;")
         self.quality_bar = QProgressBar(maximum=100, textVisible=False)
-        self.warning_label = QLabel(wordWrap=True)
+        self.warning_label = plain_label(wordWrap=True)
         self.warning_label.setStyleSheet("color: #b2412e; font-weight: 600;")
         self.shot_button = QPushButton("Take photo")
         self.auto_box = QCheckBox("Take photos automatically when the picture is good")
@@ -80,7 +80,7 @@ class EnrolDialog(QDialog):
         self.thumbs.setIconSize(QSize(72, 72))
         self.thumbs.setFixedHeight(104)
         self.remove_button = QPushButton("Remove selected photo")
-        self.count_label = QLabel()
+        self.count_label = plain_label()
         self.save_button = QPushButton("Save")
         self.cancel_button = QPushButton("Cancel")
         self._lay_out()

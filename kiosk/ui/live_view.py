@@ -12,8 +12,8 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from kiosk.core.camera.frames import LatestFrame, RateMeter
 from kiosk.core.base.vocabulary import MarkState
+from kiosk.core.camera.frames import LatestFrame, RateMeter
 
 MARK_COLOURS = {MarkState.KNOWN: QColor(40, 200, 90), MarkState.UNKNOWN: QColor(235, 90, 60),
                 MarkState.NEUTRAL: QColor(90, 170, 255)}

@@ -1,11 +1,8 @@
 """The access log: newest first, filtered by person, result and date, exported as CSV."""
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from datetime import time as dtime
-from pathlib import Path
-from typing import Sequence
 
 from PySide6.QtCore import QDate, Slot
 from PySide6.QtWidgets import (
@@ -16,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTableWidget,
@@ -26,27 +22,20 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.core.base.types import AccessEvent
+from kiosk.core.frontdesk.log_export import export_csv
 from kiosk.ui.prompter import Prompter
+from kiosk.ui.widgets import plain_label
 
-COLUMNS = ("Time", "Mode", "Claimed", "Identity", "Result", "Distance", "Detail")
+COLUMNS = ("Time", "Kiosk", "Mode", "Claimed", "Name", "Result", "Distance", "Reason")
 RESULTS = {"All results": None, "Let in": True, "Refused": False}
 MAX_ROWS = 5000
 
 
 def event_row(e: AccessEvent) -> tuple[str, ...]:
     """One log line as text cells, in COLUMNS order (local time)."""
-    return (e.time.astimezone().strftime("%Y-%m-%d %H:%M:%S"), e.mode, e.claimed or "",
+    return (e.time.astimezone().strftime("%Y-%m-%d %H:%M:%S"), e.kiosk, e.mode, e.claimed or "",
             e.identity or "", "let in" if e.accepted else "refused",
             "" if e.distance is None else f"{e.distance:.3f}", e.detail)
-
-
-def write_csv(events: Sequence[AccessEvent], path: str | Path) -> int:
-    """Write the events (as shown: newest first) to a UTF-8 CSV file; returns the row count."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
-        writer.writerows(event_row(e) for e in events)
-    return len(events)
 
 
 class LogDialog(QDialog):
@@ -67,14 +56,14 @@ class LogDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(
             len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        self.count_label = QLabel()
+        self.count_label = plain_label()
         self.export_button = QPushButton("Export CSV…")
         self._lay_out()
         self.refresh()
 
     def _lay_out(self) -> None:
         filters = QHBoxLayout()
-        filters.addWidget(QLabel("Person"))
+        filters.addWidget(plain_label("Person"))
         filters.addWidget(self.person_edit, 1)
         for w in (self.result_box, self.since_check, self.since_edit):
             filters.addWidget(w)
@@ -119,8 +108,8 @@ class LogDialog(QDialog):
         if not path:
             return
         try:
-            count = write_csv(self.events, path)
+            target, count = export_csv(self.events, path)
         except OSError as exc:
             self.prompter.inform(f"Could not write {path}: {exc}")
             return
-        self.prompter.inform(f"{count} line(s) written to {path}.")
+        self.prompter.inform(f"{count} line(s) written to {target}.")

@@ -1,20 +1,24 @@
 """The front-desk window: wires the controller to the widgets and the admin actions.
 
 It computes nothing: decisions come from the front desk through the controller, the drawing
-from LiveView; every admin action goes through the AdminGate first, and every question to
-the person at the screen through the prompter it is given.
+from LiveView; every admin action asks the PIN first (AdminActions, AdminGate), and every
+question to the person at the screen goes through the prompter it is given.
+
+Kiosk mode (full screen) is what a visitor sees: no toolbar, no technical status line; the
+window stays on top and returns to full screen when minimised or covered; the admin menu
+opens with Ctrl+Alt+A or a long press in the top-right corner, after the PIN.
 """
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QMainWindow, QToolBar, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer, Slot
+from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QVBoxLayout, QWidget
 
 from kiosk.core.base.errors import KioskError
 from kiosk.core.base.vocabulary import CameraState, Mode, ModelState
 from kiosk.ui.admin import AdminGate
+from kiosk.ui.admin_actions import AdminActions, CornerHotspot
 from kiosk.ui.controller import KioskController, ModelStatus
 from kiosk.ui.enrol_dialog import EnrolDialog
 from kiosk.ui.live_view import LiveView
@@ -36,12 +40,14 @@ log = logging.getLogger(__name__)
 
 STARTING_TEXT = "Starting… the face model is loading"
 NO_PICTURE = "No picture from the camera"
-PLACEHOLDERS = {CameraState.CONNECTING: "Starting the camera…", CameraState.LIVE: "Starting the camera…"}
+PLACEHOLDERS = {CameraState.CONNECTING: "Starting the camera…",
+                CameraState.LIVE: "Starting the camera…"}
 WINDOW_CSS = ("QMainWindow, #central { background: #12151b; }"
               " QToolBar { background: #1b1f27; border: none; }"
               " QToolButton { color: #dfe5ee; background: transparent; border: none;"
               " font-size: 14px; padding: 5px 10px; }"
               " QToolButton:hover { background: #2c3442; border-radius: 4px; }")
+GUARD_MS = 2000  # how often kiosk mode makes sure it is in front and full screen
 
 
 class MainWindow(QMainWindow):
@@ -49,7 +55,7 @@ class MainWindow(QMainWindow):
                  kiosk_mode: bool = False):
         super().__init__()
         self.controller, self.admin, self.prompter = controller, admin, prompter
-        self.kiosk_mode = kiosk_mode
+        self.kiosk_mode = False
         self.shut_down = False
         self._force = False
         self._enrolled: int | None = None
@@ -58,8 +64,11 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(WINDOW_CSS)
         self.resize(1024, 768)
         self._build()
-        self._build_actions()
+        self.admin_actions = AdminActions(self, admin, self._handlers())
+        self.addToolBar(self.admin_actions.toolbar)
+        self.corner = CornerHotspot(self)
         self._wire()
+        self._set_kiosk_mode(kiosk_mode)
         self._on_mode(controller.mode)
         self._on_model(controller.model)
 
@@ -73,33 +82,20 @@ class MainWindow(QMainWindow):
         central = QWidget(objectName="central")
         layout = QVBoxLayout(central)
         layout.setContentsMargins(10, 6, 10, 6)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.live_view, 1)
-        layout.addWidget(self.panel)
-        layout.addWidget(self.claim_entry)
-        layout.addWidget(self.status_line)
+        for widget, stretch in ((self.banner, 0), (self.live_view, 1), (self.panel, 0),
+                                (self.claim_entry, 0), (self.status_line, 0)):
+            layout.addWidget(widget, stretch)
         self.setCentralWidget(central)
         self._status_timer = QTimer(self, interval=500)
         self._status_timer.timeout.connect(self.refresh_status)
+        self._guard = QTimer(self, interval=GUARD_MS)
+        self._guard.timeout.connect(self._keep_in_front)
 
-    def _build_actions(self) -> None:
-        self.toolbar = QToolBar("Admin", movable=False)
-        self.addToolBar(self.toolbar)
-        self.actions_by_name: dict[str, QAction] = {}
-        for name, text, slot in (
-                ("enrol", "Enrol a person…", self.enrol), ("people", "People…", self.people),
-                ("log", "Access log…", self.access_log), ("settings", "Settings…", self.edit_settings),
-                ("mode", "Switch mode", self.switch_mode),
-                ("fullscreen", "Full screen", self.toggle_fullscreen), ("quit", "Quit", self.close)):
-            action = QAction(text, self)
-            action.setToolTip(f"{text.rstrip('…')} (admin PIN)")
-            action.triggered.connect(slot)
-            self.toolbar.addAction(action)
-            self.actions_by_name[name] = action
-        for button in self.toolbar.findChildren(QToolButton):
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the badge entry
-        self.actions_by_name["fullscreen"].setShortcut(QKeySequence(Qt.Key.Key_F11))
-        self.addAction(self.actions_by_name["fullscreen"])
+    def _handlers(self) -> dict:
+        return {"enrol": lambda: self.open_enrol(None), "people": self.open_people,
+                "log": self.open_log, "settings": self.open_settings,
+                "pin": self.admin.change_pin, "mode": self._switch_mode,
+                "fullscreen": self.toggle_fullscreen, "quit": self._quit}
 
     def _wire(self) -> None:
         c = self.controller
@@ -112,13 +108,15 @@ class MainWindow(QMainWindow):
         c.galleryChanged.connect(self._on_gallery)
         self.claim_entry.claimed.connect(self._on_claim)
         self.banner.sourceRequested.connect(self._on_source_requested)
+        self.corner.longPressed.connect(self.admin_actions.open_menu)
+
+    @property
+    def actions_by_name(self) -> dict:
+        return self.admin_actions.by_name
 
     def start(self) -> None:
         """Show the window first, then start the threads (the model loads behind it)."""
-        if self.kiosk_mode:
-            self.showFullScreen()
-        else:
-            self.show()
+        self.showFullScreen() if self.kiosk_mode else self.show()
         self.controller.start()
         self._status_timer.start()
         self.refresh_status()
@@ -130,10 +128,12 @@ class MainWindow(QMainWindow):
         camera = c.camera_status()
         self.banner.show_status(camera)
         self.live_view.set_placeholder(PLACEHOLDERS.get(camera.state, NO_PICTURE))
+        door = c.door_health()
         self.status_line.show_state(
             camera=camera, preview_fps=self.live_view.fps(), analysis_fps=c.analysis_fps(),
             analysis_ms=c.worker.last_ms, model=c.model.state, mode=c.mode,
-            door_open=self._door_open, enrolled=self._enrolled)
+            door_open=self._door_open, enrolled=self._enrolled,
+            door=door.summary() if door is not None else "")
 
     @Slot(bool)
     def _on_door(self, is_open: bool) -> None:
@@ -186,34 +186,19 @@ class MainWindow(QMainWindow):
             self.controller.apply_settings(self.controller.settings.replace(camera=path),
                                            persist=False)
 
-    # --- admin actions (each PIN-gated) --------------------------------------------------
-    def _gated(self, what: str) -> bool:
-        return self.admin.unlock(what)
-
-    @Slot()
-    def enrol(self) -> None:
-        if self._gated("Enrol a person"):
-            self.open_enrol(None)
-
+    # --- what the admin actions do (after the PIN) ----------------------------------------
     def open_enrol(self, person) -> QDialog:
         dialog = EnrolDialog(self.controller, self.prompter, person, self)
         self.prompter.run(dialog)
         return dialog
 
-    @Slot()
-    def people(self) -> None:
-        if self._gated("People"):
-            self.prompter.run(PeopleDialog(self.controller, self.prompter, self.open_enrol, self))
+    def open_people(self) -> None:
+        self.prompter.run(PeopleDialog(self.controller, self.prompter, self.open_enrol, self))
 
-    @Slot()
-    def access_log(self) -> None:
-        if self._gated("Access log"):
-            self.prompter.run(LogDialog(self.controller.store, self.prompter, self))
+    def open_log(self) -> None:
+        self.prompter.run(LogDialog(self.controller.store, self.prompter, self))
 
-    @Slot()
-    def edit_settings(self) -> None:
-        if not self._gated("Settings"):
-            return
+    def open_settings(self) -> None:
         dialog = SettingsDialog(self.controller.settings, self.prompter, self)
         self.prompter.run(dialog)
         if dialog.result_settings is not None:
@@ -222,20 +207,49 @@ class MainWindow(QMainWindow):
             except KioskError as exc:  # not saved, so not applied either
                 self.admin.inform(f"The settings were not changed: {exc}")
 
-    @Slot()
-    def switch_mode(self) -> None:
-        if self._gated("Switch mode"):
-            other = Mode.VERIFY if self.controller.mode == Mode.RECOGNIZE else Mode.RECOGNIZE
-            self.controller.set_mode(other)
+    def _switch_mode(self) -> None:
+        other = Mode.VERIFY if self.controller.mode == Mode.RECOGNIZE else Mode.RECOGNIZE
+        self.controller.set_mode(other)
+
+    def toggle_fullscreen(self) -> None:
+        """Entering kiosk mode needs no PIN; leaving it does."""
+        if not self.kiosk_mode:
+            self._set_kiosk_mode(True)
+            self.showFullScreen()
+        elif self.admin.unlock("Leave full screen"):
+            self._set_kiosk_mode(False)
+            self.showNormal()
+
+    def _quit(self) -> None:
+        self._force = True  # the PIN was given for "Quit"
+        self.close()
+
+    # --- kiosk mode ---------------------------------------------------------------------
+    def _set_kiosk_mode(self, on: bool) -> None:
+        """A visitor's screen (on) or an admin's window (off)."""
+        self.kiosk_mode = on
+        self.admin_actions.toolbar.setVisible(not on)
+        self.status_line.setVisible(not on)
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on)
+        self._guard.start() if on else self._guard.stop()
 
     @Slot()
-    def toggle_fullscreen(self) -> None:
-        if not self.kiosk_mode:
-            self.kiosk_mode = True
+    def _keep_in_front(self) -> None:
+        """Minimised or covered by another window: back to full screen, in front — unless an
+        admin dialog of ours is open."""
+        if not self.kiosk_mode or QApplication.activeModalWidget() is not None:
+            return
+        if not self.isFullScreen() or self.isMinimized():
             self.showFullScreen()
-        elif self._gated("Leave full screen"):
-            self.kiosk_mode = False
-            self.showNormal()
+        if not self.isActiveWindow():
+            self.raise_()
+            self.activateWindow()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if (event.type() == QEvent.Type.WindowStateChange and self.kiosk_mode
+                and self.isMinimized()):
+            QTimer.singleShot(0, self._keep_in_front)
+        super().changeEvent(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if event.key() == Qt.Key.Key_Escape and self.kiosk_mode:
@@ -254,7 +268,8 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        if self.kiosk_mode and not self._force and not self._gated("Close the kiosk"):
+        """Closing asks the PIN in every mode (the window manager's close button too)."""
+        if not self._force and not self.admin.unlock("Close the kiosk"):
             event.ignore()
             return
         self.shutdown()
@@ -266,6 +281,7 @@ class MainWindow(QMainWindow):
             return
         self.shut_down = True
         self._status_timer.stop()
+        self._guard.stop()
         self.live_view.stop()
         self.hide()  # the window goes at once even if the model is still loading
         self.controller.shutdown()

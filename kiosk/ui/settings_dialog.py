@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 from kiosk.core.base.errors import SettingsError
 from kiosk.core.base.vocabulary import Mode
 from kiosk.ui.prompter import Prompter
-from kiosk.ui.widgets import VIDEO_FILTER
+from kiosk.ui.widgets import VIDEO_FILTER, plain_label
 
 THRESHOLD_HELP = (
     "Thresholds are the largest face distance still taken as the same person (0 = identical,"
@@ -65,7 +64,7 @@ class SettingsDialog(QDialog):
         return row
 
     def _lay_out(self) -> None:
-        help_label = QLabel(THRESHOLD_HELP, wordWrap=True)
+        help_label = plain_label(THRESHOLD_HELP, wordWrap=True)
         help_label.setStyleSheet("color: #555;")
         self.buttons = buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                                   | QDialogButtonBox.StandardButton.Cancel)

@@ -36,14 +36,22 @@ MIN_SHOW_S = 4.0  # a decision stays on screen at least this long
 TOGETHER_S = 1.0  # decisions this close together are shown together (several faces)
 
 
+def plain_label(text: str = "", **options) -> QLabel:
+    """A QLabel that shows its text as text: a typed "<b>welcome in!</b>" stays those
+    characters (Qt would otherwise guess rich text)."""
+    label = QLabel(text, **options)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
 class DecisionPanel(QFrame):
     """The large text under the preview: idle invitation, verify prompt, or a decision."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("decisionPanel")
-        self.title = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
-        self.detail = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.title = plain_label(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.detail = plain_label(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.title.setStyleSheet("font-size: 40px; font-weight: 700; background: transparent;")
         self.detail.setStyleSheet("font-size: 20px; background: transparent;")
         layout = QVBoxLayout(self)
@@ -115,7 +123,7 @@ class CameraBanner(QFrame):
         self.setObjectName("cameraBanner")
         self.setStyleSheet("#cameraBanner { background:#f6e7b0; border-radius:8px; }"
                            " QLabel { color:#3d3410; font-size:16px; }")
-        self.label = QLabel(wordWrap=True)
+        self.label = plain_label(wordWrap=True)
         self.file_button = QPushButton("Play a video file…")
         self.folder_button = QPushButton("Play a folder of photos…")
         layout = QHBoxLayout(self)
@@ -172,7 +180,7 @@ class ClaimEntry(QWidget):
         self.edit = QLineEdit(placeholderText="Employee ID or name, then Enter")
         self.edit.setStyleSheet("font-size: 24px; padding: 8px;")
         self.edit.setClearButtonEnabled(True)
-        label = QLabel("Your ID:")
+        label = plain_label("Your ID:")
         label.setStyleSheet("font-size: 22px; color: #e8ecf3;")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -189,15 +197,17 @@ class ClaimEntry(QWidget):
 
 
 class StatusLine(QLabel):
-    """One line: camera state and fps, preview fps, analysis fps, model state, mode, door."""
+    """One line for the admin: camera state and fps, preview fps, analysis fps, model state,
+    mode, door (and the door output's health)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
         self.setStyleSheet("font-size: 14px; color:#c9d1dc; padding: 2px 6px;")
 
     def show_state(self, *, camera: CameraStatus, preview_fps: float, analysis_fps: float,
                    analysis_ms: float, model: str, mode: str, door_open: bool,
-                   enrolled: int | None) -> None:
+                   enrolled: int | None, door: str = "") -> None:
         cam = f"{camera.description} {camera.state}"
         if camera.state == CameraState.LIVE:
             cam += f" {camera.fps:.0f} fps"
@@ -206,4 +216,6 @@ class StatusLine(QLabel):
                  f"mode {mode}", "door OPEN" if door_open else "door closed"]
         if enrolled is not None:
             parts.insert(4, f"{enrolled} templates")
+        if door:
+            parts.append(door)
         self.setText("  ·  ".join(parts))

@@ -12,6 +12,11 @@ class KioskError(Exception):
     exit_code = 2
 
 
+# --- what people type ---------------------------------------------------------------------
+class InvalidTextError(KioskError):
+    """A name, employee id or claim that is empty, too long, or holds invisible characters."""
+
+
 # --- input images -------------------------------------------------------------------------
 class ImageError(KioskError):
     """An image file that cannot be used (missing, unreadable, not an image, too large)."""
@@ -55,6 +60,10 @@ class DatabaseTooNewError(StoreError):
     pass
 
 
+class DamagedStoreError(StoreError):
+    """The store file is damaged or emptied: refused, never taken for "nobody enrolled"."""
+
+
 class UnknownPersonError(StoreError):
     pass
 
@@ -70,6 +79,10 @@ class UnknownTemplateError(StoreError):
 # --- devices and admin -------------------------------------------------------------------
 class CameraError(KioskError):
     pass
+
+
+class DoorError(KioskError):
+    """A door output that could not be fired (controller down, port missing, program failed)."""
 
 
 class DisplayError(KioskError):

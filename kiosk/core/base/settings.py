@@ -10,20 +10,25 @@ import contextlib
 import dataclasses
 import logging
 import os
+import socket
 import tomllib
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Mapping
 
 from kiosk.core.base import paths
-from kiosk.core.base.errors import SettingsError
+from kiosk.core.base.errors import InvalidTextError, SettingsError
 from kiosk.core.base.specs import DEFAULT_DETECTOR, DEFAULT_MODEL
+from kiosk.core.base.text import clean_label
+from kiosk.core.base.vocabulary import Mode, Runtime
 
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.toml"
-MODES = ("recognize", "verify")
-RUNTIMES = ("litert-int8", "litert-fp32", "keras")
+# Where the kiosk keeps and trusts its files: flags and environment only, never settings.toml
+# (a changed settings file must not be able to point the door at another store or model).
+PLACES = ("data_dir", "weights_dir")
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,8 @@ class Settings:
     data_dir: str = ""
     weights_dir: str = ""
     camera: str = "0"  # a camera index, a video file or a folder of images
-    mode: str = "recognize"
-    runtime: str = "litert-int8"
+    mode: Mode = Mode.RECOGNIZE
+    runtime: Runtime = Runtime.LITERT_INT8
     verify_threshold: float = DEFAULT_MODEL.verify_threshold
     identify_threshold: float = DEFAULT_MODEL.identify_threshold
     min_face_px: int = DEFAULT_DETECTOR.min_face_px
@@ -42,6 +47,26 @@ class Settings:
     cooldown_s: float = 10.0
     verify_timeout_s: float = 8.0
     fullscreen: bool = False
+    kiosk_name: str = ""  # this kiosk's name in the access log; "" = the computer's name
+    log_retention_days: int = 90  # access-log rows older than this are purged; 0 keeps all
+    # The door output (see kiosk.core.door): none, command, http or serial. The HMAC secret
+    # is not a setting: KIOSK_DOOR_SECRET or the file door_secret_file names.
+    door_output: str = "none"
+    door_url: str = ""
+    door_timeout_s: float = 3.0
+    door_retries: int = 2
+    door_command: str = ""
+    door_serial_port: str = ""
+    door_serial_baud: int = 9600
+    door_serial_preset: str = "lcus-1"
+    door_serial_open_hex: str = ""
+    door_serial_close_hex: str = ""
+    door_secret_file: str = ""
+
+    @property
+    def kiosk_label(self) -> str:
+        """The name written into access-log rows."""
+        return self.kiosk_name or socket.gethostname() or "kiosk"
 
     @property
     def data_path(self) -> Path:
@@ -64,14 +89,19 @@ def changed_keys(old: Settings, new: Settings) -> tuple[str, ...]:
     return tuple(f.name for f in fields(Settings) if getattr(old, f.name) != getattr(new, f.name))
 
 
+_CHOICES = {"Mode": Mode, "Runtime": Runtime}
+
+
 def _coerce(name: str, raw: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind in _CHOICES and str(raw) not in tuple(_CHOICES[kind]):
+        raise SettingsError(f"{name} must be one of {', '.join(_CHOICES[kind])}, not {raw!r}")
     try:
         if kind == "bool":
             if isinstance(raw, str):
                 return raw.strip().lower() in ("1", "true", "yes", "on")
             return bool(raw)
-        return {"float": float, "int": int, "str": str}[kind](raw)
+        return {"float": float, "int": int, "str": str, **_CHOICES}[kind](raw)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {name!r}: cannot use {raw!r} ({exc})") from exc
 
@@ -89,16 +119,33 @@ def _known(values: Mapping[str, Any], source: str) -> dict[str, Any]:
 
 
 def validated(s: Settings) -> Settings:
-    if s.mode not in MODES:
-        raise SettingsError(f"mode must be one of {', '.join(MODES)}, not {s.mode!r}")
-    if s.runtime not in RUNTIMES:
-        raise SettingsError(f"runtime must be one of {', '.join(RUNTIMES)}, not {s.runtime!r}")
-    for name in ("verify_threshold", "identify_threshold"):
-        if not 0.0 < getattr(s, name) < 2.0:
-            raise SettingsError(f"{name} must lie between 0 and 2 (an L2 distance of unit vectors)")
+    for name in ("mode", "runtime"):  # typed values, also after replace()
+        object.__setattr__(s, name, _coerce(name, getattr(s, name)))
+    _check_threshold("verify_threshold", s.verify_threshold, DEFAULT_MODEL.verify_range)
+    _check_threshold("identify_threshold", s.identify_threshold, DEFAULT_MODEL.identify_range)
     if s.consecutive_frames < 1 or s.min_face_px < 12:
         raise SettingsError("consecutive_frames must be >= 1 and min_face_px >= 12")
+    if s.log_retention_days < 0:
+        raise SettingsError("log_retention_days must be 0 (keep everything) or more")
+    if s.kiosk_name:
+        try:
+            object.__setattr__(s, "kiosk_name", clean_label(s.kiosk_name, "kiosk_name"))
+        except InvalidTextError as exc:
+            raise SettingsError(f"setting kiosk_name: {exc}") from None
     return s
+
+
+def _check_threshold(name: str, value: float, allowed: tuple[float, float]) -> None:
+    """Refuse a threshold outside the model's safe range, saying what each end means."""
+    low, high = allowed
+    if low <= value <= high:
+        return
+    rates = {round(t, 2): (far, tar) for t, far, tar in DEFAULT_MODEL.rates_at}
+    far_high, tar_low = rates[round(high, 2)][0], rates[round(low, 2)][1]
+    raise SettingsError(
+        f"{name} {value:g} is outside the safe range {low:g}-{high:g}: at {high:g} already"
+        f" {far_high:.1e} of strangers' face comparisons are accepted (1 in {1 / far_high:,.0f}),"
+        f" at {low:g} only {tar_low:.0%} of staff faces are (measured on LFW)")
 
 
 def from_file(path: Path) -> dict[str, Any]:
@@ -106,11 +153,16 @@ def from_file(path: Path) -> dict[str, Any]:
         return {}
     try:
         with path.open("rb") as fh:
-            return _known(tomllib.load(fh), str(path))
+            values = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path} is not valid TOML: {exc}") from exc
     except OSError as exc:
         raise SettingsError(f"cannot read the settings file {path}: {exc.strerror or exc}") from exc
+    moved = [key for key in PLACES if key in values]
+    if moved:
+        raise SettingsError(f"{path} sets {moved[0]}, which only --{moved[0].replace('_', '-')} or"
+                            f" KIOSK_{moved[0].upper()} may set; remove it from the file")
+    return _known(values, str(path))
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -140,8 +192,11 @@ def save(settings: Settings, keys: tuple[str, ...]) -> Path:
     try:
         current = from_file(path)
         current.update({k: getattr(settings, k) for k in keys})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(tomli_w.dumps(current).encode())
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp.write_bytes(tomli_w.dumps({k: str(v) if isinstance(v, StrEnum) else v
+                                       for k, v in current.items()}).encode())
+        if os.name == "posix":
+            tmp.chmod(0o600)
         tmp.replace(path)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -39,6 +39,12 @@ class ModelSpec:
     identify_threshold: float  # 1:N open set, metric: L2 distance
     margin_fraction: float  # crop margin, fraction of the box size added on every side
     course_threshold: float = 0.7  # the course's own threshold, for its crude pipeline only
+    # The thresholds an admin may choose, and what each end means (FAR = strangers' faces
+    # accepted per comparison, TAR = own faces accepted), measured over every pair of LFW
+    # DevTrain images (`kiosk calibrate --at 0.6 1.1 ...`): a setting outside is refused.
+    verify_range: tuple[float, float] = (0.60, 1.10)
+    identify_range: tuple[float, float] = (0.50, 0.95)
+    rates_at: tuple[tuple[float, float, float], ...] = ()  # (threshold, FAR, TAR)
 
 
 FACENET_2017 = ModelSpec(
@@ -50,6 +56,8 @@ FACENET_2017 = ModelSpec(
     verify_threshold=0.99,
     identify_threshold=0.85,
     margin_fraction=0.10,
+    rates_at=((0.50, 1.0e-6, 0.124), (0.60, 3.6e-6, 0.324), (0.85, 1.1e-4, 0.867),
+              (0.95, 5.1e-4, 0.956), (0.99, 1.0e-3, 0.972), (1.10, 6.6e-3, 0.991)),
 )
 
 DEFAULT_MODEL = FACENET_2017
@@ -57,9 +65,14 @@ DEFAULT_MODEL = FACENET_2017
 
 @dataclass(frozen=True)
 class DetectorSpec:
-    detector_id: str
+    detector_id: str  # also names its LiteRT exports (``mtcnn-1.0.0-pnet.tflite``, ...)
     min_face_px: int  # default smallest face found: the shorter side of its box, in pixels
     thresholds: tuple[float, float, float]  # the score a candidate needs at PNet, RNet, ONet
+    # An enrolment photo's one face may come with other detections that are each at most this
+    # fraction of its box area, or this much lower in score log-odds (see dominant_face).
+    dominant_area_ratio: float = 0.1
+    dominant_max_other_score: float = 0.95
+    dominant_log_odds_gap: float = 4.6
 
 
 MTCNN_1_0 = DetectorSpec(detector_id="mtcnn-1.0.0", min_face_px=20, thresholds=(0.6, 0.7, 0.8))

@@ -7,7 +7,7 @@ unit L2 norm; ``distance`` is the L2 distance between two embeddings (lower is c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
@@ -28,11 +28,27 @@ class Face:
 
 @dataclass(frozen=True)
 class Person:
+    """Someone enrolled. A disabled person, or one outside ``valid_from``..``valid_until``
+    (inclusive local dates, None = open), is recognised but never let in."""
+
     person_id: int
     name: str
     employee_id: str | None
     template_count: int = 0
     created_at: datetime | None = None
+    enabled: bool = True
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def refusal(self, today: date) -> str:
+        """Why this person may not come in ``today`` ("" when they may)."""
+        if not self.enabled:
+            return "disabled"
+        if self.valid_from is not None and today < self.valid_from:
+            return f"not valid before {self.valid_from.isoformat()}"
+        if self.valid_until is not None and today > self.valid_until:
+            return f"expired on {self.valid_until.isoformat()}"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,8 @@ class Match:
 
 @dataclass(frozen=True)
 class AccessEvent:
-    """One line of the access log. ``mode`` is "verify" or "recognize"."""
+    """One line of the access log. ``mode`` is "verify" or "recognize"; ``kind`` the decision
+    (a DecisionKind value); ``source`` "screen" or "cli"; ``kiosk`` the kiosk's name."""
 
     event_id: int
     time: datetime
@@ -62,6 +79,11 @@ class AccessEvent:
     identity: str | None
     accepted: bool
     distance: float | None
-    detail: str = ""
+    detail: str = ""  # the reason, in words
     person_id: int | None = None  # None once the person is removed
     template_id: int | None = None
+    kind: str = ""
+    source: str = "screen"
+    kiosk: str = ""
+    employee_id: str | None = None
+    uid: str | None = None  # made by the kiosk that decided: a row is stored once

@@ -31,6 +31,8 @@ class DecisionKind(StrEnum):
     TIMED_OUT = "timed_out"  # verify: no decision in time
     UNKNOWN_CLAIM = "unknown_claim"  # verify: nobody has that id or name
     NO_TEMPLATES = "no_templates"  # verify: the claimed person has no photos for this model
+    NOT_ACTIVE = "not_active"  # an enrolled person who is disabled, or outside their dates
+    TOO_MANY_CLAIMS = "too_many_claims"  # verify: typed claims came too fast
     NOT_LOGGED = "not_logged"  # the log could not be written: the door stays shut
 
 
@@ -50,6 +52,13 @@ class CameraState(StrEnum):
     STOPPED = "stopped"
 
 
+class Source(StrEnum):
+    """Where an access-log row was decided."""
+
+    SCREEN = "screen"  # the front-desk screen, at the door
+    CLI = "cli"  # `kiosk verify --log` / `kiosk identify --log` on a photo
+
+
 class ModelState(StrEnum):
     STARTING = "starting"
     READY = "ready"
@@ -62,3 +71,19 @@ class Runtime(StrEnum):
     LITERT_INT8 = "litert-int8"
     LITERT_FP32 = "litert-fp32"
     KERAS = "keras"
+
+
+class DoorOutputKind(StrEnum):
+    """What opens the door (see kiosk.core.door)."""
+
+    NONE = "none"  # the screen only
+    COMMAND = "command"  # run a program: the event as JSON on stdin and KIOSK_* variables
+    HTTP = "http"  # POST the event as JSON to a controller or webhook
+    SERIAL = "serial"  # a USB relay board: open bytes, hold, close bytes
+
+
+class DoorHealthState(StrEnum):
+    IDLE = "idle"  # ready, nothing fired yet
+    OK = "ok"  # the last opening worked
+    FAILING = "failing"  # the last opening, closing or start-up check failed
+    DISABLED = "disabled"  # door_output = none

@@ -5,9 +5,10 @@ is what an output receives (`DoorEvent`, the JSON contract with integrators), ``
 ``serial_relay`` fire it (a program, an HTTP controller, a USB relay), ``signing`` is the
 HTTP signature, and ``driver`` runs one output on a thread of its own (`DoorDriver`).
 """
-from kiosk.core.door.config import PRESETS, SETTING_DEFAULTS, DoorConfig, DoorOutputKind, read_secret
-from kiosk.core.door.driver import DoorDriver, DoorHealth, DoorHealthState, DoorTestResult
-from kiosk.core.door.errors import DoorError
+from kiosk.core.base.errors import DoorError
+from kiosk.core.base.vocabulary import DoorHealthState, DoorOutputKind
+from kiosk.core.door.config import PRESETS, SETTING_DEFAULTS, DoorConfig, read_secret
+from kiosk.core.door.driver import DoorDriver, DoorHealth, DoorTestResult
 from kiosk.core.door.event import DoorEvent
 
 __all__ = ["PRESETS", "SETTING_DEFAULTS", "DoorConfig", "DoorDriver", "DoorError", "DoorEvent",

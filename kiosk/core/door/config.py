@@ -12,12 +12,12 @@ import os
 import re
 import shlex
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from kiosk.core.base.errors import SettingsError
+from kiosk.core.base.vocabulary import DoorOutputKind
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,6 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "door_serial_close_hex": "",
     "door_secret_file": "",
 }
-
-
-class DoorOutputKind(StrEnum):
-    NONE = "none"        # the screen only
-    COMMAND = "command"  # run a program: the event as JSON on stdin and KIOSK_* variables
-    HTTP = "http"        # POST the event as JSON to a controller or webhook
-    SERIAL = "serial"    # a USB relay board: open bytes, hold, close bytes
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Callable
 
-from kiosk.core.door.config import DoorConfig, DoorOutputKind
-from kiosk.core.door.errors import DoorError
+from kiosk.core.base.errors import DoorError
+from kiosk.core.base.vocabulary import DoorHealthState, DoorOutputKind
+from kiosk.core.door.config import DoorConfig
 from kiosk.core.door.event import DoorEvent
 from kiosk.core.door.outputs import DoorOutput, make_output
 
@@ -39,13 +39,6 @@ MIN_FRESH_S = 3.0
 CLOSE_RETRY_S = 1.0
 CLOSE_TRIES = 5
 TEST_MARGIN_S = 5.0
-
-
-class DoorHealthState(StrEnum):
-    IDLE = "idle"          # ready, nothing fired yet
-    OK = "ok"              # the last opening worked
-    FAILING = "failing"    # the last opening, closing or start-up check failed
-    DISABLED = "disabled"  # door_output = none
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Mapping, Protocol, Sequence
 from urllib.parse import urlsplit
 
-from kiosk.core.door.config import DoorConfig, DoorOutputKind
-from kiosk.core.door.errors import DoorError
+from kiosk.core.base.errors import DoorError
+from kiosk.core.base.vocabulary import DoorOutputKind
+from kiosk.core.door.config import DoorConfig
 from kiosk.core.door.event import DoorEvent, encode_json
 from kiosk.core.door.signing import signed_headers
 

@@ -12,8 +12,8 @@ import logging
 import os
 from typing import Any
 
-from kiosk.core.door.config import DoorOutputKind
-from kiosk.core.door.errors import DoorError
+from kiosk.core.base.errors import DoorError
+from kiosk.core.base.vocabulary import DoorOutputKind
 from kiosk.core.door.event import DoorEvent
 
 log = logging.getLogger(__name__)

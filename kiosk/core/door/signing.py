@@ -26,7 +26,7 @@ import json
 import time
 from typing import Any, Mapping
 
-from kiosk.core.door.errors import DoorError
+from kiosk.core.base.errors import DoorError
 
 SIGNATURE_HEADER = "X-Kiosk-Signature"
 TIMESTAMP_HEADER = "X-Kiosk-Timestamp"

@@ -20,8 +20,15 @@ from kiosk.core.base.vocabulary import DecisionKind, MarkState, Mode
 if TYPE_CHECKING:
     from kiosk.core.recognition.engine import FaceResult
 
+# What the screen says. A refusal never names whose id was typed, and says the same whether
+# the id is unknown, has no photos, or the face does not match it; an attack is answered like
+# a stranger. (The course's "It's X, welcome in!" stays in kiosk.course.)
 STRANGER_MESSAGE = "Not recognized — please see reception"
+REFUSAL_MESSAGE = "Sorry, we could not confirm it's you — please see reception"
+NOT_ACTIVE_MESSAGE = "Sorry, the door cannot open for you today — please see reception"
 NOT_LOGGED_MESSAGE = "Sorry, the door cannot open right now — please see reception"
+TOO_MANY_CLAIMS_MESSAGE = "Too many tries — please wait a moment, or see reception"
+PROMPT = "Please look at the camera"
 _STRANGER_KEY = "stranger"
 
 Clock = Callable[[], float]
@@ -41,7 +48,8 @@ class Decision:
     template_id: int | None = None
     claimed: str | None = None
     distance: float | None = None  # L2 distance of unit embeddings, lower is closer
-    detail: str = ""
+    detail: str = ""  # the reason, for the log (never shown at the door)
+    employee_id: str | None = None
 
     def log_fields(self) -> dict[str, Any]:
         """Keyword arguments of `Store.log_event` (after the mode)."""
@@ -49,7 +57,13 @@ class Decision:
                     accepted=self.accepted, distance=self.distance,
                     person_id=self.person_id if self.accepted else None,
                     template_id=self.template_id if self.accepted else None,
-                    detail=self.detail)
+                    detail=self.detail, kind=str(self.kind),
+                    employee_id=self.employee_id if self.accepted else None)
+
+    def not_active(self, reason: str) -> "Decision":
+        """This acceptance for a person who may not come in now (disabled, out of dates)."""
+        return replace(self, kind=DecisionKind.NOT_ACTIVE, message=NOT_ACTIVE_MESSAGE,
+                       accepted=False, door_open_s=0.0, detail=f"{self.name}: {reason}")
 
     def not_logged(self, reason: str) -> "Decision":
         """This decision when its log row could not be written: refused, door shut."""
@@ -131,7 +145,8 @@ def recognition(match: Match | None, door_open_s: float = 0.0) -> Decision:
                         distance=distance, detail=nearest)
     return Decision(DecisionKind.WELCOME, Mode.RECOGNIZE, f"Welcome, {match.name}", True,
                     door_open_s, name=match.name, person_id=match.person_id,
-                    template_id=match.template_id, distance=distance)
+                    template_id=match.template_id, distance=distance,
+                    employee_id=match.employee_id)
 
 
 def _best_match_per_identity(faces: Sequence["FaceResult"]) -> dict[object, Match | None]:
@@ -148,17 +163,38 @@ def _best_match_per_identity(faces: Sequence["FaceResult"]) -> dict[object, Matc
 
 
 # --- verify mode --------------------------------------------------------------------------
+class ClaimLimiter:
+    """At most ``max_claims`` typed claims in any ``window_s``: guessing ids at the keyboard
+    is slow, while a person who mistypes once or twice never notices."""
+
+    def __init__(self, max_claims: int = 5, window_s: float = 60.0, clock: Clock = time.monotonic):
+        self.max_claims, self.window_s, self._clock = max_claims, window_s, clock
+        self._times: list[float] = []
+
+    def wait_s(self) -> float:
+        """Seconds before the next claim is taken (0: now), counting this one if taken."""
+        now = self._clock()
+        self._times = [t for t in self._times if now - t < self.window_s]
+        if len(self._times) >= self.max_claims:
+            return self.window_s - (now - self._times[0])
+        self._times.append(now)
+        return 0.0
+
+
 def unknown_claim(claim: str) -> Decision:
-    """The polite answer to an id or name nobody is enrolled under."""
-    return Decision(DecisionKind.UNKNOWN_CLAIM, Mode.VERIFY,
-                    f"Sorry, we don't know “{claim}”. Please check it, or see reception.",
-                    False, claimed=claim, detail="unknown id or name")
+    """The answer to an id or name nobody is enrolled under (the same as any refusal)."""
+    return Decision(DecisionKind.UNKNOWN_CLAIM, Mode.VERIFY, REFUSAL_MESSAGE, False,
+                    claimed=claim, detail="unknown id or name")
 
 
 def no_templates(claim: str, person: Person) -> Decision:
-    return Decision(DecisionKind.NO_TEMPLATES, Mode.VERIFY,
-                    f"{person.name} has no photos enrolled yet — please see reception.",
-                    False, claimed=claim, detail="no templates for the model in use")
+    return Decision(DecisionKind.NO_TEMPLATES, Mode.VERIFY, REFUSAL_MESSAGE, False,
+                    claimed=claim, detail=f"{person.name} has no photos for the model in use")
+
+
+def too_many_claims(claim: str, wait_s: float) -> Decision:
+    return Decision(DecisionKind.TOO_MANY_CLAIMS, Mode.VERIFY, TOO_MANY_CLAIMS_MESSAGE, False,
+                    claimed=claim, detail=f"typed claims rate-limited for {wait_s:.0f} s")
 
 
 class VerifySession:
@@ -192,7 +228,7 @@ class VerifySession:
 
     @property
     def prompt(self) -> str:
-        return f"Hello {self.person.name} — please look at the camera"
+        return PROMPT  # never the claimed person's name: whoever typed the id may not be them
 
     @property
     def done(self) -> bool:
@@ -233,17 +269,17 @@ class VerifySession:
 
 def verification(claim: str, person: Person, match: Match | None,
                  door_open_s: float = 0.0) -> Decision:
-    """1:1: the course's two answers; ``match`` None (no face in the image) is a refusal."""
+    """1:1: welcome, or the neutral refusal; ``match`` None (no face in the image) is a refusal."""
     name = person.name
     if match is None:
-        return Decision(DecisionKind.REFUSED, Mode.VERIFY,
-                        f"No face found — cannot check that it's {name}", False,
+        return Decision(DecisionKind.REFUSED, Mode.VERIFY, REFUSAL_MESSAGE, False,
                         name=name, claimed=claim, detail="no face")
     distance = round(float(match.distance), 4)
     if match.accepted:
-        return Decision(DecisionKind.VERIFIED, Mode.VERIFY, f"It's {name}, welcome in!", True,
+        return Decision(DecisionKind.VERIFIED, Mode.VERIFY, f"Welcome, {name}", True,
                         door_open_s, name=name, person_id=person.person_id,
-                        template_id=match.template_id, claimed=claim, distance=distance)
-    return Decision(DecisionKind.REFUSED, Mode.VERIFY, f"It's not {name}, please go away", False,
+                        template_id=match.template_id, claimed=claim, distance=distance,
+                        employee_id=person.employee_id)
+    return Decision(DecisionKind.REFUSED, Mode.VERIFY, REFUSAL_MESSAGE, False,
                     name=name, claimed=claim, distance=distance,
-                    detail=f"claimed {name}, face does not match")
+                    detail="the face does not match the claimed person")

@@ -16,15 +16,18 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from kiosk.core.base.errors import KioskError, UnknownPersonError
+from kiosk.core.base.errors import InvalidTextError, KioskError, UnknownPersonError
+from kiosk.core.base.text import MAX_CHARS, clean_label
 from kiosk.core.base.types import Face, Match, Person
-from kiosk.core.base.vocabulary import Mode, TaskKind
+from kiosk.core.base.vocabulary import Mode, Source, TaskKind
 from kiosk.core.frontdesk import decisions
-from kiosk.core.frontdesk.decisions import Decision, FaceMark, RecognizeTracker, VerifySession, marks_for
+from kiosk.core.frontdesk.decisions import ClaimLimiter, Decision, FaceMark, RecognizeTracker, VerifySession, marks_for
+from kiosk.core.frontdesk.doors import door_event
 from kiosk.core.frontdesk.enrolment import (
     EnrolCandidate,
     FileShots,
@@ -41,9 +44,12 @@ from kiosk.core.storage.store import Store
 
 if TYPE_CHECKING:
     from kiosk.core.base.settings import Settings
+    from kiosk.core.door import DoorDriver
     from kiosk.core.recognition.engine import Engine
 
 log = logging.getLogger(__name__)
+
+PURGE_EVERY_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -101,17 +107,22 @@ class FrontDesk:
     """See the module's doc. ``engine`` may come later (`use_engine`), built on its thread."""
 
     def __init__(self, store: Store, settings: "Settings", *, engine: "Engine | None" = None,
-                 clock=time.monotonic, gallery_check_s: float = CHECK_S):
+                 door_output: "DoorDriver | None" = None, source: Source = Source.SCREEN,
+                 clock=time.monotonic, today=date.today, gallery_check_s: float = CHECK_S):
         self.store = store
         self.settings = settings
         self.engine: "Engine | None" = None
-        self._clock = clock
+        self.door_output = door_output  # pulsed once per logged acceptance; None: screen only
+        self.source = source
+        self._clock, self._today = clock, today
         self.gallery_watch = GalleryWatch(store, gallery_check_s, clock)
         self.tracker = RecognizeTracker.from_settings(settings, clock)
         self.session: VerifySession | None = None
+        self.claims = ClaimLimiter(clock=clock)
         self.enrolling: Task | None = None
         self.door = DoorState(clock)
         self._door_shown = False
+        self._purged_at = float("-inf")
         if engine is not None:
             self.use_engine(engine)
 
@@ -166,7 +177,9 @@ class FrontDesk:
                             analysis_ms=analysis.detect_ms + analysis.embed_ms)
 
     def tick(self) -> DeskUpdate:
-        """What time alone decides (a verify time-out, the door closing, a changed gallery)."""
+        """What time alone decides (a verify time-out, the door closing, a changed gallery,
+        the daily purge of old log rows)."""
+        self._purge_old_rows()
         size = self._refresh() if self.engine is not None else None
         made, prompt = [], None
         if self.session is not None and (decision := self.session.poll()) is not None:
@@ -175,15 +188,17 @@ class FrontDesk:
 
     def claim(self, text: str) -> DeskUpdate:
         """A typed or scanned employee id or name (verify mode)."""
-        text = " ".join(str(text).split())
-        if not text or self.settings.mode != Mode.VERIFY or self.enrolling is not None:
+        if not str(text).strip() or self.settings.mode != Mode.VERIFY or self.enrolling is not None:
             return DeskUpdate()
         self._engine()
         self._end_session()
+        if (wait_s := self.claims.wait_s()) > 0:
+            return self._update([decisions.too_many_claims(_loggable(text), wait_s)], prompt="")
         try:
+            text = clean_label(text, "the id")
             person = self.store.find_person(text)
-        except UnknownPersonError:
-            return self._update([decisions.unknown_claim(text)], prompt="")
+        except (InvalidTextError, UnknownPersonError):
+            return self._update([decisions.unknown_claim(_loggable(text))], prompt="")
         if not self.gallery.has_person(person.person_id):
             return self._update([decisions.no_templates(text, person)], prompt="")
         self.session = VerifySession.from_settings(text, person, self.settings, self._clock)
@@ -200,8 +215,9 @@ class FrontDesk:
         return DeskUpdate()
 
     # --- photos (the command line) ------------------------------------------------------
-    def verify_photo(self, image_rgb: np.ndarray, claim: str, *, log_it: bool = True) -> PhotoVerdict:
-        """1:1 on one RGB photo: the largest face against the claimed person."""
+    def verify_photo(self, image_rgb: np.ndarray, claim: str, *, log_it: bool = False) -> PhotoVerdict:
+        """1:1 on one RGB photo: the largest face against the claimed person; into the access
+        log only with ``log_it`` (checking a photo is not a visit at the door)."""
         person = self.store.find_person(claim)
         gallery = self.gallery
         if not gallery.has_person(person.person_id):
@@ -209,13 +225,13 @@ class FrontDesk:
         check = check_claim(self._engine(), image_rgb, gallery, person.person_id,
                             self.settings.verify_threshold)
         decision = decisions.verification(claim, person, check.match)
-        decision = self._announce(decision) if log_it else decision
+        decision = self._announce(decision) if log_it else self._checked_access(decision)
         faces = check.analysis.faces
         return PhotoVerdict(person, decision, check.match, faces[0].face if faces else None,
                             len(faces))
 
-    def identify_photo(self, image_rgb: np.ndarray, *, log_it: bool = True) -> list[FaceResult]:
-        """1:N for every face of one RGB photo, largest first."""
+    def identify_photo(self, image_rgb: np.ndarray, *, log_it: bool = False) -> list[FaceResult]:
+        """1:N for every face of one RGB photo, largest first (logged only with ``log_it``)."""
         analysis = self._engine().analyse(image_rgb, self.gallery,
                                           self.settings.identify_threshold)
         if log_it:
@@ -280,14 +296,40 @@ class FrontDesk:
 
     def _announce(self, decision: Decision) -> Decision:
         """Log the decision; the door opens only once its log row is committed."""
+        decision = self._checked_access(decision)
         try:
-            self.store.log_event(decision.mode, **decision.log_fields())
+            row = self.store.log_event(decision.mode, **decision.log_fields(),
+                                       source=self.source, kiosk=self.settings.kiosk_label)
         except KioskError as exc:
             log.error("the access log cannot be written (%s): the door stays shut", exc)
             return decision.not_logged(str(exc))
         if decision.door_open_s > 0:
             self.door.open_for(decision.door_open_s)
+            if self.door_output is not None:
+                self.door_output.pulse(door_event(row, decision))
         return decision
+
+    def _checked_access(self, decision: Decision) -> Decision:
+        """An acceptance of someone disabled or outside their dates becomes a refusal."""
+        if not decision.accepted:
+            return decision
+        person = self.gallery_watch.gallery.people.get(decision.person_id)
+        reason = "no longer enrolled" if person is None else person.refusal(self._today())
+        return decision.not_active(reason) if reason else decision
+
+    def _purge_old_rows(self) -> None:
+        """At start, then daily: drop log rows older than ``log_retention_days``."""
+        days = self.settings.log_retention_days
+        if days <= 0 or self._clock() - self._purged_at < PURGE_EVERY_S:
+            return
+        self._purged_at = self._clock()
+        try:
+            gone = self.store.purge_events(datetime.now(timezone.utc) - timedelta(days=days))
+        except KioskError as exc:
+            log.warning("old access-log rows could not be purged: %s", exc)
+            return
+        if gone:
+            log.info("purged %d access-log rows older than %d days", gone, days)
 
     def _update(self, made: Sequence[Decision], **fields) -> DeskUpdate:
         announced = tuple(self._announce(d) for d in made)
@@ -310,3 +352,9 @@ class FrontDesk:
         if self.engine is None:
             raise KioskError("the face model is still starting")
         return self.engine
+
+
+def _loggable(text: object) -> str:
+    """A typed claim as it may go into the log: bounded, invisible characters made visible."""
+    shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in str(text))
+    return shown[:MAX_CHARS]

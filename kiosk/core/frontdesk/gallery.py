@@ -25,10 +25,11 @@ EMPTY_GALLERY = Gallery.from_arrays(np.zeros((0, 0), np.float32), [], [], {})
 def load_gallery(store: Store, model_id: str, dim: int) -> Gallery:
     """Every template of ``model_id`` with its person's name and employee id."""
     embeddings, template_ids, person_ids = store.templates(model_id, dim)
-    people = store.people()
-    names = {p.person_id: p.name for p in people}
-    employee_ids = {p.person_id: p.employee_id for p in people}
-    return Gallery.from_arrays(embeddings, template_ids, person_ids, names, employee_ids, model_id)
+    people = {p.person_id: p for p in store.people()}
+    names = {pid: p.name for pid, p in people.items()}
+    employee_ids = {pid: p.employee_id for pid, p in people.items()}
+    return Gallery.from_arrays(embeddings, template_ids, person_ids, names, employee_ids,
+                               model_id, people)
 
 
 class GalleryWatch:

@@ -31,18 +31,22 @@ FREE_ATTEMPTS = 3
 FIRST_LOCK_S = 30.0
 MAX_LOCK_S = 15 * 60.0
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # about 16 MiB and a few tens of ms per guess
+# 64 MiB and a few hundred ms per guess: with at least 6 digits, trying every PIN against a
+# copied store costs days of CPU per kiosk (a 4-digit PIN at 16 MiB fell in under a minute).
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**16, 8, 1
 SALT_BYTES = 16
 HASH_BYTES = 32
-_SCRYPT_MAXMEM = 64 * 2**20  # room above the 16 MiB needed; refuses absurd stored parameters
-_PIN_PATTERN = re.compile(r"[0-9]{4,12}")  # ASCII only: str.isdigit() also accepts '²', '٣'
+_SCRYPT_MAXMEM = 160 * 2**20  # room above the 64 MiB needed; refuses absurd stored parameters
+MIN_DIGITS, MAX_DIGITS = 6, 12
+_PIN_PATTERN = re.compile(rf"[0-9]{{{MIN_DIGITS},{MAX_DIGITS}}}")  # ASCII only: isdigit() takes '²''
 
 
-def hash_pin(pin: str, *, salt: bytes | None = None) -> str:
-    """The storable ``scrypt$n$r$p$salt$hash`` string for ``pin`` (a fresh salt unless given)."""
+def hash_pin(pin: str, *, salt: bytes | None = None, n: int = SCRYPT_N) -> str:
+    """The storable ``scrypt$n$r$p$salt$hash`` string for ``pin`` (a fresh salt unless given);
+    the parameters are stored with it, so a hash made at another cost still verifies."""
     salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
-    digest = _scrypt(pin, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, HASH_BYTES)
-    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P),
+    digest = _scrypt(pin, salt, n, SCRYPT_R, SCRYPT_P, HASH_BYTES)
+    return "$".join(["scrypt", str(n), str(SCRYPT_R), str(SCRYPT_P),
                      _b64(salt), _b64(digest)])
 
 
@@ -50,6 +54,12 @@ def verify_pin(pin: str, encoded: str) -> bool:
     """Whether ``pin`` matches a :func:`hash_pin` string, compared in constant time."""
     n, r, p, salt, expected = _parse(encoded)
     return hmac.compare_digest(_scrypt(pin, salt, n, r, p, len(expected)), expected)
+
+
+def check_new_pin(pin: str) -> None:
+    """PinError unless ``pin`` is 6 to 12 ASCII digits."""
+    if not _PIN_PATTERN.fullmatch(pin):
+        raise PinError(f"the PIN must be {MIN_DIGITS} to {MAX_DIGITS} digits (0-9)")
 
 
 def lock_duration_s(failures: int) -> float:
@@ -62,23 +72,24 @@ def lock_duration_s(failures: int) -> float:
 class PinGate:
     """Checks and changes the admin PIN kept in ``store``; ``clock`` returns epoch seconds."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time):
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time,
+                 scrypt_n: int = SCRYPT_N):
         self._store = store
         self._clock = clock
+        self._scrypt_n = scrypt_n  # the cost of new hashes (tests pass a cheap one)
 
     def is_set(self) -> bool:
         return self._store.get_setting(HASH_KEY) is not None
 
     def set_pin(self, new_pin: str, *, old_pin: str | None = None) -> None:
-        """Set the PIN (4 to 12 digits); changing an existing one needs ``old_pin``."""
-        if not _PIN_PATTERN.fullmatch(new_pin):
-            raise PinError("the PIN must be 4 to 12 digits (0-9)")
+        """Set the PIN (6 to 12 digits); changing an existing one needs ``old_pin``."""
+        check_new_pin(new_pin)
         was_set = self.is_set()
         if was_set:
             if old_pin is None:
                 raise PinError("enter the current PIN to change it")
             self.check(old_pin)
-        self._store.set_settings({HASH_KEY: hash_pin(new_pin), FAILURES_KEY: 0,
+        self._store.set_settings({HASH_KEY: hash_pin(new_pin, n=self._scrypt_n), FAILURES_KEY: 0,
                                   LOCKED_UNTIL_KEY: 0.0})
         log.info("admin PIN %s", "changed" if was_set else "set")
 
@@ -101,6 +112,14 @@ class PinGate:
         locked_until = float(self._store.get_setting(LOCKED_UNTIL_KEY) or 0.0)
         # Clamped so a clock set backwards cannot lock the admin out for longer than the cap.
         return min(max(locked_until - self._clock(), 0.0), MAX_LOCK_S)
+
+    def reset_pin(self, new_pin: str) -> None:
+        """A forgotten PIN: set a new one without the old, for whoever can write the store's
+        file (`kiosk admin reset-pin`: access to the data folder is the proof)."""
+        check_new_pin(new_pin)
+        self._store.set_settings({HASH_KEY: hash_pin(new_pin, n=self._scrypt_n), FAILURES_KEY: 0,
+                                  LOCKED_UNTIL_KEY: 0.0})
+        log.warning("admin PIN reset")
 
     def clear(self) -> None:
         """Forget the PIN and the counters. Only for callers with direct file access (CLI)."""

@@ -69,3 +69,8 @@ def save(path: Path, data: bytes) -> Path:
         manifest = path.parent / MANIFEST_NAME
         write_atomically(manifest, (json.dumps(entries, indent=2, sort_keys=True) + "\n").encode())
     return path
+
+
+def verify_recorded(folder: Path) -> list[Path]:
+    """Every export recorded in ``folder``, each checked (WeightsError at the first bad one)."""
+    return [checked(Path(folder) / name) for name in sorted(recorded(folder))]

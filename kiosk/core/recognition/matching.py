@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kiosk.core.base.errors import ModelMismatchError, UnknownPersonError
-from kiosk.core.base.types import Match
+from kiosk.core.base.types import Match, Person
 
 
 def l2_distances(probes: np.ndarray, templates: np.ndarray) -> np.ndarray:
@@ -31,24 +31,18 @@ class Gallery:
     names: dict[int, str] = field(default_factory=dict)
     employee_ids: dict[int, str | None] = field(default_factory=dict)
     model_id: str = ""
+    people: dict[int, Person] = field(default_factory=dict)  # status and dates, by person id
 
     def __len__(self) -> int:
         return len(self.template_ids)
 
     @classmethod
-    def from_arrays(cls, embeddings, template_ids, person_ids, names, employee_ids=None, model_id=""):
+    def from_arrays(cls, embeddings, template_ids, person_ids, names, employee_ids=None, model_id="",
+                    people=None):
         emb = np.asarray(embeddings, np.float32)
         emb = np.ascontiguousarray(emb.reshape(len(template_ids), emb.shape[-1] if emb.size else 0))
         return cls(emb, np.asarray(template_ids, np.int64), np.asarray(person_ids, np.int64),
-                   dict(names), dict(employee_ids or {}), model_id)
-
-    @classmethod
-    def from_store(cls, store, model_id: str, dim: int = 128) -> "Gallery":
-        embeddings, template_ids, person_ids = store.templates(model_id, dim)
-        people = store.people()
-        names = {p.person_id: p.name for p in people}
-        employee_ids = {p.person_id: p.employee_id for p in people}
-        return cls.from_arrays(embeddings, template_ids, person_ids, names, employee_ids, model_id)
+                   dict(names), dict(employee_ids or {}), model_id, dict(people or {}))
 
     def _check_dim(self, probes: np.ndarray) -> None:
         if len(self) and probes.shape[-1] != self.embeddings.shape[1]:

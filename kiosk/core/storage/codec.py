@@ -8,7 +8,7 @@ local time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import numpy as np
 
@@ -28,6 +28,14 @@ def to_text(moment: datetime) -> str:
 
 def from_text(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def date_to_text(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def date_from_text(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
 
 
 # --- templates -------------------------------------------------------------------------

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from kiosk.core.base.errors import DatabaseLockedError, DatabaseTooNewError, StoreError
+from kiosk.core.base.errors import DamagedStoreError, DatabaseLockedError, DatabaseTooNewError, StoreError
 
 log = logging.getLogger("kiosk.core.storage")  # one logger for the whole store
 
@@ -38,8 +39,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);  -- value is JSON
     """,
     # 2: a revision number that every change to people or templates bumps (a front desk
-    # notices a change from any process with one tiny query), and the sha256 of the image
-    # each template came from (a photo is not enrolled twice).
+    # notices a change from any process with one tiny query); the sha256 of the image each
+    # template came from (a photo is not enrolled twice); people can be disabled or valid
+    # between two dates; each log row says its decision kind, where it was decided (the
+    # screen or the command line, which kiosk), the employee id, and carries an id made by
+    # the kiosk so that a row sent twice is stored once.
     """
     CREATE TABLE gallery_revision (n INTEGER NOT NULL);
     INSERT INTO gallery_revision (n) VALUES (0);
@@ -54,16 +58,29 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER templates_removed AFTER DELETE ON templates
         BEGIN UPDATE gallery_revision SET n = n + 1; END;
     ALTER TABLE templates ADD COLUMN content_sha256 TEXT;
+    ALTER TABLE people ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE people ADD COLUMN valid_from TEXT;
+    ALTER TABLE people ADD COLUMN valid_until TEXT;
+    ALTER TABLE events ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+    ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT 'screen';
+    ALTER TABLE events ADD COLUMN kiosk TEXT NOT NULL DEFAULT '';
+    ALTER TABLE events ADD COLUMN employee_id TEXT;
+    ALTER TABLE events ADD COLUMN uid TEXT;
+    CREATE UNIQUE INDEX events_by_uid ON events(uid);
+    CREATE INDEX events_by_kiosk ON events(kiosk);
     """,
 )
 
 
 def open_connection(path: Path, timeout_s: float) -> sqlite3.Connection:
-    """Connect to ``path`` (creating folders and file if missing), set it up and migrate it."""
+    """Connect to ``path`` (creating folders and file if missing), check it, set it up and
+    migrate it. A new folder is 0700 and the file 0600 (POSIX): faces are personal data."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
     except OSError as exc:
         raise StoreError(f"cannot create the folder for the database {path}: {exc}") from exc
+    _refuse_empty(path, timeout_s)
     with sqlite_errors(path):
         conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None,
                                check_same_thread=False)
@@ -73,7 +90,35 @@ def open_connection(path: Path, timeout_s: float) -> sqlite3.Connection:
     except BaseException:
         conn.close()
         raise
+    restrict_file(path)
     return conn
+
+
+def restrict_file(path: Path) -> None:
+    """Only the owner may read or write ``path`` (and its -wal/-shm beside it), on POSIX."""
+    if os.name != "posix":
+        return
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if part.stat().st_mode & 0o077:
+                part.chmod(0o600)
+
+
+def _refuse_empty(path: Path, timeout_s: float) -> None:
+    """A 0-byte store is a store that lost its contents, not a new one: refuse it (unless
+    another program holds its lock: then it is being created, and this one waits its turn)."""
+    if not path.exists() or path.stat().st_size:
+        return
+    with sqlite_errors(path):
+        probe = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+        finally:
+            probe.close()
+    raise DamagedStoreError(
+        f"the store {path} is empty (0 bytes): its contents were lost. Restore a backup"
+        " (`kiosk store backup` makes one), or move the file away to start afresh on purpose")
 
 
 def open_read_only(path: Path, timeout_s: float) -> sqlite3.Connection:
@@ -83,9 +128,12 @@ def open_read_only(path: Path, timeout_s: float) -> sqlite3.Connection:
     cannot write, the store is read as an immutable snapshot instead (nobody can be writing
     to it then either, short of another account).
     """
+    if path.stat().st_size == 0:
+        raise DamagedStoreError(f"the store {path} is empty (0 bytes): its contents were lost;"
+                                " restore a backup")
     try:
         return _checked_read_only(path, f"file:{path}?mode=ro", timeout_s)
-    except (DatabaseLockedError, DatabaseTooNewError):
+    except (DatabaseLockedError, DatabaseTooNewError, DamagedStoreError):
         raise
     except StoreError:
         log.info("%s: reading a snapshot (the folder is not writable)", path)
@@ -99,6 +147,7 @@ def _checked_read_only(path: Path, uri: str, timeout_s: float) -> sqlite3.Connec
     try:
         with sqlite_errors(path):
             version = _check_readable_version(conn, path)
+            check_integrity(conn, path)
         if version < len(MIGRATIONS):
             raise StoreError(f"{path} was written by an older version of the kiosk; open it once"
                              " with a command that writes (e.g. `kiosk gui`) to upgrade it")
@@ -148,6 +197,8 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
 
 def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     _check_readable_version(conn, path)  # before anything that could write to the file
+    check_integrity(conn, path)
+    conn.execute("PRAGMA secure_delete = ON")  # deleted faces and names are zeroed, not left
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if mode != "wal":
         log.warning("%s: WAL journal unavailable, using %s", path, mode)
@@ -159,6 +210,18 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number:d}")
             log.info("%s: schema migrated to version %d", path, number)
+
+
+def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """SQLite's quick_check: a store with a damaged page is refused, never half-read."""
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        problems = [str(exc)]
+    if problems != ["ok"]:
+        raise DamagedStoreError(
+            f"the store {path} is damaged ({problems[0]}). Restore a backup, or run `kiosk store"
+            " repair` to save what can be read into a fresh store (the damaged file is kept)")
 
 
 def _check_readable_version(conn: sqlite3.Connection, path: Path) -> int:

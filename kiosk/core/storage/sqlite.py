@@ -15,11 +15,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import secrets
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ import numpy as np
 
 from kiosk.core.base.errors import (
     DuplicatePersonError,
+    InvalidTextError,
     StoreError,
     UnknownTemplateError,
 )
@@ -34,6 +37,7 @@ from kiosk.core.base.types import AccessEvent, Person
 from kiosk.core.base.vocabulary import Mode
 from kiosk.core.storage.codec import (
     clean_model_id,
+    date_to_text,
     embedding_blobs,
     from_text,
     now,
@@ -41,7 +45,7 @@ from kiosk.core.storage.codec import (
     template_sources,
     to_text,
 )
-from kiosk.core.storage.schema import open_connection, open_read_only, sqlite_errors, transaction
+from kiosk.core.storage.schema import open_connection, open_read_only, restrict_file, sqlite_errors, transaction
 from kiosk.core.storage.sqlite_queries import (
     EVENT_SQL,
     PERSON_SQL,
@@ -58,6 +62,7 @@ from kiosk.core.storage.sqlite_queries import (
     name_key,
     person_for_enrolment,
     person_from_row,
+    pseudonymise_events,
     require,
 )
 from kiosk.core.storage.store import TemplateInfo
@@ -140,12 +145,34 @@ class SqliteStore:
         with self._tx() as conn:
             return assign_employee_id(conn, require(conn, name_or_id), employee_id)
 
-    def remove(self, name_or_id: str) -> Person:
-        """Delete a person and their templates; their access-log lines stay, unlinked."""
+    def set_enabled(self, name_or_id: str, enabled: bool) -> Person:
+        with self._tx() as conn:
+            person = require(conn, name_or_id)
+            conn.execute("UPDATE people SET enabled = ? WHERE id = ?", (int(enabled), person.person_id))
+            return replace(person, enabled=bool(enabled))
+
+    def set_validity(self, name_or_id: str, valid_from: date | None,
+                     valid_until: date | None) -> Person:
+        """Let the person in from ``valid_from`` to ``valid_until`` (inclusive; None: open)."""
+        if valid_from is not None and valid_until is not None and valid_until < valid_from:
+            raise InvalidTextError(f"valid until {valid_until} is before valid from {valid_from}")
+        with self._tx() as conn:
+            person = require(conn, name_or_id)
+            conn.execute("UPDATE people SET valid_from = ?, valid_until = ? WHERE id = ?",
+                         (date_to_text(valid_from), date_to_text(valid_until), person.person_id))
+            return replace(person, valid_from=valid_from, valid_until=valid_until)
+
+    def remove(self, name_or_id: str, *, keep_name_in_log: bool = False) -> Person:
+        """Delete a person and their templates, and erase them from the file: deleted pages are
+        zeroed (secure_delete) and the WAL is checkpointed. Their access-log lines stay under a
+        pseudonym unless ``keep_name_in_log``."""
         with self._tx() as conn:
             person = require(conn, name_or_id)
             conn.execute("DELETE FROM people WHERE id = ?", (person.person_id,))
-        log.info("removed %s and %d templates", person.name, person.template_count)
+            if not keep_name_in_log:
+                pseudonymise_events(conn, person, f"former-{secrets.token_hex(4)}")
+        self._checkpoint()
+        log.info("removed person %d and %d templates", person.person_id, person.template_count)
         return person
 
     # --- templates ----------------------------------------------------------------------
@@ -227,31 +254,45 @@ class SqliteStore:
     def log_event(self, mode: str, *, claimed: str | None, identity: str | None,
                   accepted: bool, distance: float | None, person_id: int | None = None,
                   template_id: int | None = None, detail: str = "",
-                  time: datetime | None = None) -> AccessEvent:
-        """Append one access decision. A person or template removed meanwhile is stored as NULL."""
+                  time: datetime | None = None, kind: str = "", source: str = "screen",
+                  kiosk: str = "", employee_id: str | None = None,
+                  uid: str | None = None) -> AccessEvent:
+        """Append one access decision; the same ``uid`` twice is stored once. A person or
+        template removed meanwhile is stored as NULL."""
         if mode not in tuple(Mode):
             raise ValueError(f"mode must be one of {', '.join(Mode)}, not {mode!r}")
+        uid = uid or uuid.uuid4().hex
         values = (to_text(time or now()), mode, claimed, identity, person_id, template_id,
-                  int(bool(accepted)), None if distance is None else float(distance), detail)
+                  int(bool(accepted)), None if distance is None else float(distance), detail,
+                  str(kind), source, kiosk, employee_id, uid)
         with self._tx() as conn:
-            cursor = conn.execute(
+            conn.execute(
                 "INSERT INTO events (time, mode, claimed, identity, person_id, template_id,"
-                " accepted, distance, detail) VALUES (?, ?, ?, ?,"
-                " (SELECT id FROM people WHERE id = ?), (SELECT id FROM templates WHERE id = ?),"
-                " ?, ?, ?)", values)
-            row = conn.execute(EVENT_SQL + " WHERE id = ?", (cursor.lastrowid,)).fetchone()
+                " accepted, distance, detail, kind, source, kiosk, employee_id, uid)"
+                " VALUES (?, ?, ?, ?, (SELECT id FROM people WHERE id = ?),"
+                " (SELECT id FROM templates WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (uid) DO NOTHING", values)
+            row = conn.execute(EVENT_SQL + " WHERE uid = ?", (uid,)).fetchone()
         return event_from_row(row)
 
-    def events(self, *, since: datetime | None = None, person: str | None = None,
-               accepted: bool | None = None, limit: int | None = None) -> list[AccessEvent]:
-        """Access-log lines, newest first. ``person`` matches a name or employee id, also of
-        people since removed (by the claimed or recognised text)."""
+    def events(self, *, since: datetime | None = None, until: datetime | None = None,
+               person: str | None = None, accepted: bool | None = None,
+               kiosk: str | None = None, limit: int | None = None) -> list[AccessEvent]:
+        """Access-log lines, newest first, ``since`` <= time < ``until``. ``person`` matches a
+        name or employee id, also of people since removed (by the claimed or recognised text)."""
         limit_sql = "" if limit is None else f" LIMIT {int(limit):d}"
         with self._read() as conn:
-            where, params = event_filters(conn, since, person, accepted)
+            where, params = event_filters(conn, since, until, person, accepted, kiosk)
             rows = conn.execute(f"{EVENT_SQL}{where} ORDER BY time DESC, id DESC{limit_sql}",
                                 params).fetchall()
         return [event_from_row(row) for row in rows]
+
+    def purge_events(self, before: datetime) -> int:
+        """Delete the log rows older than ``before``; how many went."""
+        with self._tx() as conn:
+            count = conn.execute("DELETE FROM events WHERE time < ?", (to_text(before),)).rowcount
+        self._checkpoint()
+        return count
 
     # --- settings -----------------------------------------------------------------------
     def get_setting(self, key: str, default: Any = None) -> Any:
@@ -273,6 +314,24 @@ class SqliteStore:
         with self._tx() as conn:
             conn.executemany("INSERT INTO settings (key, value) VALUES (?, ?)"
                              " ON CONFLICT (key) DO UPDATE SET value = excluded.value", encoded)
+
+    # --- the file -----------------------------------------------------------------------
+    def backup(self, target: Path) -> Path:
+        """A consistent copy of the store at ``target`` (0600), made while the kiosk runs."""
+        target = Path(target)
+        with self._read() as conn:
+            copy = sqlite3.connect(target)
+            try:
+                conn.backup(copy)
+            finally:
+                copy.close()
+        restrict_file(target)
+        return target
+
+    def _checkpoint(self) -> None:
+        """Move the WAL into the file and empty it, so that erased data stays nowhere."""
+        with self._read() as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # --- plumbing -----------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:

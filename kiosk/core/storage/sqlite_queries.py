@@ -9,14 +9,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from kiosk.core.base.errors import DuplicatePersonError, ModelMismatchError, StoreError, UnknownPersonError
+from kiosk.core.base.errors import DuplicatePersonError, ModelMismatchError, UnknownPersonError
+from kiosk.core.base.text import clean_label, clean_optional_label
 from kiosk.core.base.types import AccessEvent, Person
-from kiosk.core.storage.codec import from_text, now, to_text
+from kiosk.core.storage.codec import date_from_text, from_text, now, to_text
 
 PERSON_SQL = """SELECT p.id, p.name, p.employee_id, p.created_at,
-    (SELECT COUNT(*) FROM templates t WHERE t.person_id = p.id {count_filter}) FROM people p"""
+    (SELECT COUNT(*) FROM templates t WHERE t.person_id = p.id {count_filter}),
+    p.enabled, p.valid_from, p.valid_until FROM people p"""
 EVENT_SQL = ("SELECT id, time, mode, claimed, identity, accepted, distance, detail,"
-             " person_id, template_id FROM events")
+             " person_id, template_id, kind, source, kiosk, employee_id, uid FROM events")
 
 
 def name_key(name: str) -> str:
@@ -24,26 +26,25 @@ def name_key(name: str) -> str:
 
 
 def clean_name(name: str) -> str:
-    cleaned = " ".join(str(name).split())
-    if not cleaned:
-        raise StoreError("a person's name cannot be empty")
-    return cleaned
+    return clean_label(name, "a person's name")
 
 
 def clean_employee_id(employee_id: str | None) -> str | None:
-    return (str(employee_id).strip() or None) if employee_id is not None else None
+    return clean_optional_label(employee_id, "an employee id")
 
 
 # --- queries -------------------------------------------------------------------------------
 def person_from_row(row: tuple) -> Person:
     return Person(person_id=row[0], name=row[1], employee_id=row[2], template_count=row[4],
-                  created_at=from_text(row[3]))
+                  created_at=from_text(row[3]), enabled=bool(row[5]),
+                  valid_from=date_from_text(row[6]), valid_until=date_from_text(row[7]))
 
 
 def event_from_row(row: tuple) -> AccessEvent:
     return AccessEvent(event_id=row[0], time=from_text(row[1]), mode=row[2], claimed=row[3],
                        identity=row[4], accepted=bool(row[5]), distance=row[6],
-                       detail=row[7], person_id=row[8], template_id=row[9])
+                       detail=row[7], person_id=row[8], template_id=row[9], kind=row[10],
+                       source=row[11], kiosk=row[12], employee_id=row[13], uid=row[14])
 
 
 def select_person(conn: sqlite3.Connection, where: str, value: Any) -> Person | None:
@@ -131,15 +132,16 @@ def foreign_models(conn: sqlite3.Connection, model_id: str) -> dict[str, int]:
     return dict(rows.fetchall())
 
 
-def event_filters(conn: sqlite3.Connection, since: datetime | None, person: str | None,
-                   accepted: bool | None) -> tuple[str, list[Any]]:
+def event_filters(conn: sqlite3.Connection, since: datetime | None, until: datetime | None,
+                  person: str | None, accepted: bool | None,
+                  kiosk: str | None) -> tuple[str, list[Any]]:
     clauses, params = [], []
-    if since is not None:
-        clauses.append("time >= ?")
-        params.append(to_text(since))
-    if accepted is not None:
-        clauses.append("accepted = ?")
-        params.append(int(accepted))
+    for clause, value in (("time >= ?", since and to_text(since)), ("time < ?", until and to_text(until)),
+                          ("accepted = ?", None if accepted is None else int(accepted)),
+                          ("kiosk = ?", kiosk)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
     if person is not None:
         clauses.append(person_clause(conn, person, params))
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
@@ -153,3 +155,18 @@ def person_clause(conn: sqlite3.Connection, person: str, params: list[Any]) -> s
     marks = ", ".join("?" * len(labels))
     return (f"(person_id = ? OR identity COLLATE NOCASE IN ({marks})"
             f" OR claimed COLLATE NOCASE IN ({marks}))")
+
+
+def pseudonymise_events(conn: sqlite3.Connection, person: Person, pseudonym: str) -> None:
+    """Put ``pseudonym`` wherever the access log names ``person`` (who is being removed):
+    the rows keep their events, not who it was."""
+    labels = [label for label in (person.name, person.employee_id) if label]
+    marks = ", ".join("?" * len(labels))
+    conn.execute(f"UPDATE events SET identity = ?, employee_id = NULL WHERE person_id = ?"
+                 f" OR identity COLLATE NOCASE IN ({marks})", (pseudonym, person.person_id, *labels))
+    conn.execute(f"UPDATE events SET claimed = ? WHERE claimed COLLATE NOCASE IN ({marks})",
+                 (pseudonym, *labels))
+    conn.execute(f"UPDATE events SET employee_id = NULL WHERE employee_id COLLATE NOCASE IN ({marks})",
+                 labels)
+    for label in labels:
+        conn.execute("UPDATE events SET detail = replace(detail, ?, ?)", (label, pseudonym))
