@@ -5,13 +5,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test weights venv clean-venv benchmark evaluate package package-test lint
+.PHONY: run test postgresql weights venv clean-venv benchmark evaluate package package-test lint package-windows package-windows-test wine
 
 run: $(STAMP) weights
 	$(PY) main.py
 
-test: $(STAMP) weights
+test: $(STAMP) weights postgresql
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# The tests start their own throw-away PostgreSQL server (tests/pg_server.py) from the
+# machine's server programs: Debian's postgresql-15, installed here when missing (as root).
+PG_BIN := /usr/lib/postgresql/15/bin
+postgresql:
+	@test -x $(PG_BIN)/initdb || test -n "$$KIOSK_PG_BIN" || { \
+	    if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends postgresql-15 ; \
+	    else echo "the tests need the PostgreSQL 15 server programs: sudo apt-get install postgresql-15" \
+	        "(or set KIOSK_PG_BIN to a folder holding initdb, pg_ctl and postgres)" >&2; exit 1; fi ; }
 
 venv: $(STAMP)
 
@@ -46,3 +56,20 @@ package: $(STAMP) weights
 # Builds the package, then (as root) dpkg -i, the installed program's self-test offline, dpkg -r.
 package-test: package
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s -p no:cacheprovider -m package tests/packaging
+
+# The Windows installer, built on this Linux machine: PyInstaller under Wine on the Windows
+# embeddable Python, then Inno Setup under Wine -> dist/facenet-kiosk-<version>-setup.exe.
+# Every download is sha256-pinned in packaging/windows/ and cached in build/windows-cache/.
+package-windows: $(STAMP) weights wine
+	KIOSK_PYTHON=$(PY) packaging/build_windows_wine.sh
+
+# Then, in a fresh Wine prefix: silent install, the installed kiosk.exe self-test, enroll and
+# verify, silent uninstall (program gone, data kept). Slow, so not part of `make test`.
+package-windows-test: package-windows
+	$(PY) -m pytest -q -s -p no:cacheprovider -m windows tests/packaging/test_windows.py
+
+# Wine (64-bit, plus 32-bit for Inno Setup) and MinGW-w64 (the Wine-only stand-in DLLs), from apt.
+wine:
+	@. packaging/windows/wine_env.sh && wine_need 2>/dev/null && command -v x86_64-w64-mingw32-gcc >/dev/null || { \
+	    dpkg --add-architecture i386 && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	        --no-install-recommends wine wine64 wine32:i386 gcc-mingw-w64-x86-64-win32 ; }

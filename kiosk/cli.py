@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from kiosk import __version__
 from kiosk.core.base.errors import KioskError
-from kiosk.core.base.vocabulary import Mode, Runtime
+from kiosk.core.base.vocabulary import Mode, Runtime, SecurityLevel
 
 log = logging.getLogger("kiosk")
 
@@ -31,6 +31,9 @@ def _add_global_flags(parser: argparse.ArgumentParser, *, on_command: bool = Fal
                         help="where the store and settings live (default: per-user data dir)")
     parser.add_argument("--weights-dir", default=default(None),
                         help="where the weights are cached (default: per-user cache dir)")
+    parser.add_argument("--store", default=default(None), metavar="URL",
+                        help="postgresql://user@host:port/db for a server shared by several kiosks"
+                             " (default: the SQLite file in the data folder)")
     parser.add_argument("--runtime", choices=list(Runtime), default=default(None), help="embedding runtime")
     parser.add_argument("--log-level", default=default("WARNING"), help="DEBUG, INFO, WARNING (default), ERROR")
 
@@ -91,6 +94,12 @@ def _tool_commands(sub) -> None:
     calibrate.add_argument("--images", required=True)
     calibrate.add_argument("--far", type=float, nargs="+", default=[1e-2, 1e-3, 1e-4, 1e-5])
     calibrate.add_argument("--json", action="store_true")
+    pad = sub.add_parser("evaluate-pad", help="APCER/BPCER of the anti-spoofing check on photo folders")
+    pad.add_argument("--live", required=True, metavar="DIR", help="photos of live people")
+    pad.add_argument("--attack", required=True, metavar="DIR", help="photos of prints and screens")
+    pad.add_argument("--level", choices=list(SecurityLevel), help="security level (default: the setting)")
+    pad.add_argument("--json", action="store_true")
+    pad.add_argument("--plot", metavar="PNG", help="write the DET curve here")
     benchmark = sub.add_parser("benchmark", help="speed of detection, embedding and matching")
     benchmark.add_argument("--json", action="store_true")
     benchmark.add_argument("--repeats", type=int, default=30)
@@ -100,6 +109,13 @@ def _tool_commands(sub) -> None:
                             help="the front desk's speed: window, ready, preview fps, decision latency")
     screen.add_argument("--json", action="store_true")
     screen.add_argument("--cycles", type=int, default=10, help="times a face walks in (default 10)")
+    bench_store = sub.add_parser("benchmark-store",
+                                 help="simulated kiosks against a PostgreSQL server on this machine")
+    bench_store.add_argument("--kiosks", type=int, default=10, help="simulated kiosks (default 10)")
+    bench_store.add_argument("--seconds", type=float, default=120.0, help="how long (default 120)")
+    bench_store.add_argument("--change-every", type=float, default=60.0, metavar="S",
+                             help="each kiosk changes the gallery every S seconds (default 60)")
+    bench_store.add_argument("--json", action="store_true")
     weights = sub.add_parser("weights", help="download or check the FaceNet weights")
     weights.add_argument("action", choices=("fetch", "verify", "path"),
                          help="fetch: download the weights and build the exports; verify: check every model file")
@@ -112,6 +128,16 @@ def _tool_commands(sub) -> None:
     events.add_argument("--kiosk", metavar="NAME", help="only the rows of this kiosk")
     events.add_argument("--limit", type=int)
     events.add_argument("--purge-before", metavar="DATE", help="delete the rows older than DATE")
+    report = sub.add_parser("report", help="reports from the access log")
+    kinds = report.add_subparsers(dest="kind", required=True)
+    attendance = kinds.add_parser("attendance", help="first and last entry per person per day")
+    attendance.add_argument("--from", dest="start", required=True, metavar="DATE")
+    attendance.add_argument("--to", dest="end", required=True, metavar="DATE")
+    attendance.add_argument("--kiosk", metavar="NAME", help="only this kiosk's entries")
+    form = attendance.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true")
+    form.add_argument("--csv", action="store_true")
+    attendance.add_argument("--plot", metavar="PNG", help="write the arrivals-per-day chart here")
 
 
 def _app_commands(sub) -> None:
@@ -122,10 +148,13 @@ def _app_commands(sub) -> None:
         "reset-pin", help="forgotten PIN: set a new one without the old (needs access to the data folder)")
     for parser in (set_pin, reset_pin):
         parser.add_argument("--pin-stdin", action="store_true", help="read the PIN lines from stdin")
-    store = sub.add_parser("store", help="back up or repair the store")
+    store = sub.add_parser("store", help="back up, repair, or copy the store to a server")
     store_actions = store.add_subparsers(dest="action", required=True)
     store_actions.add_parser("backup", help="a consistent copy, made while the kiosk runs").add_argument("file", metavar="FILE")
     store_actions.add_parser("repair", help="save what can be read of a damaged store into a fresh one")
+    store_actions.add_parser(
+        "copy", help="copy the SQLite store (people, templates, log, settings) into an empty server database"
+    ).add_argument("--to", required=True, metavar="URL", help="postgresql://user@host:port/db")
     door = sub.add_parser("door", help="the door output")
     door_actions = door.add_subparsers(dest="action", required=True)
     test = door_actions.add_parser("test", help="fire the configured door output once (asks the admin PIN)")

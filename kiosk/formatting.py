@@ -52,14 +52,20 @@ def calibration_run(run) -> str:
 def benchmark(summary: dict) -> str:
     lines = [f"one 640x480 frame, {summary['faces_in_frame']} face(s); medians (p90) in ms, "
              f"{summary['repeats']} runs after warm-up"]
-    for key, stage in (("detect", "detection per frame"), ("frame", "frame end to end (detect+embed+identify)")):
-        lines.append(f"  {stage:44} {summary[key]['median']:7.1f} ({summary[key]['p90']:.1f})")
+    det, tf = summary["detect"], summary["detect_tf"]
+    lines.append(f"  detection per frame (faces from {summary['live_min_face_px']} px, live screen):"
+                 f" LiteRT {det['median']:.1f} ({det['p90']:.1f}) vs TensorFlow {tf['median']:.1f}"
+                 f" ({tf['p90']:.1f}), same run")
+    frame = summary["frame"]
+    lines.append(f"  {'frame end to end (detect+embed+identify)':44} {frame['median']:7.1f} ({frame['p90']:.1f})")
     for runtime, stats in summary["embed"].items():
         b1, b8 = stats["batch1_ms"], stats["batch8_per_face_ms"]
         lines.append(f"  embed per face, {runtime:12} batch 1 {b1['median']:7.1f} ({b1['p90']:.1f})"
                      f"   batch 8 {b8['median']:6.1f} ({b8['p90']:.1f})")
     for key in ("identify_10k", "identify_100k"):
         lines.append(f"  {key.replace('_', ' over ') + ' templates':44} {summary[key]['median']:7.2f} ({summary[key]['p90']:.2f})")
+    pad = summary["pad"]
+    lines.append(f"  {'anti-spoofing per face (both models)':44} {pad['median']:7.2f} ({pad['p90']:.2f})")
     lines.append(f"  course path (model.predict, one image)       {summary['course_predict_ms']:7.1f}")
     lines.append(f"  speed-up per face vs the course: {summary['speedup_vs_course_per_face']:.1f}x (target >= 10x)")
     for key, target in TARGETS:
@@ -76,3 +82,43 @@ def runtime_accuracy(acc: dict) -> str:
     verdict = "int8 qualifies" if acc["int8_minus_fp32_points"] >= -0.3 else "int8 does NOT qualify"
     lines.append(f"  int8 - fp32: {acc['int8_minus_fp32_points']:+.2f} points (limit -0.30): {verdict}")
     return "\n".join(lines)
+
+
+def pad_run(run) -> str:
+    """`kiosk evaluate-pad`'s text: overall, per folder, and the thresholds for a BPCER."""
+    def pct(value):
+        return "-" if value is None else f"{value:.1%}"
+
+    def num(value):
+        return "-" if value is None else f"{value:.4g}"
+
+    lines = [f"level {run.level}, threshold {run.threshold:g}: APCER {pct(run.apcer)} (attacks"
+             f" accepted), BPCER {pct(run.bpcer)} (live people refused); {run.images} images,"
+             f" no face in {run.no_face['live']} live and {run.no_face['attack']} attack images"]
+    for folder, figures in run.per_folder.items():
+        rate = ("APCER", figures.get("apcer")) if "apcer" in figures else ("BPCER", figures.get("bpcer"))
+        lines.append(f"  {folder:40} {figures['images']:4} images, no face {figures['no_face']:3},"
+                     f" {rate[0]} {pct(rate[1])}")
+    lines.append(f"  threshold for BPCER <= 5%: {num(run.threshold_bpcer_5)} (APCER there"
+                 f" {pct(run.apcer_at_bpcer_5)}); for BPCER <= 1%: {num(run.threshold_bpcer_1)}"
+                 f" (APCER {pct(run.apcer_at_bpcer_1)}) — chosen on these photos: optimistic")
+    if run.plot:
+        lines.append(f"DET curve written to {run.plot}")
+    return "\n".join(lines)
+
+
+def store_benchmark(r) -> str:
+    """`kiosk benchmark-store`'s text: a `StoreBenchmark` as aligned rows."""
+    rows = [
+        ("kiosks", f"{r.kiosks} for {r.seconds:g} s against {r.server}"),
+        ("decisions/s held", f"{r.decisions_per_s:.2f} of {r.kiosks} (slowest kiosk"
+                             f" {r.slowest_kiosk_per_s:.2f}/s; {r.decisions} in all)"),
+        ("log write, ms", f"p50 {r.log_ms_p50:.1f}, p99 {r.log_ms_p99:.1f}, max {r.log_ms_max:.1f}"),
+        ("change reaches all", f"median {r.reach_all_s_p50:.2f} s, max {r.reach_all_s_max:.2f} s"
+                               f" over {r.changes} changes ({r.changes_not_reached} not everywhere"
+                               " before the end)"),
+        ("rows lost", f"{r.rows_lost} of {r.rows_logged} (stored twice: {r.rows_twice})"),
+    ]
+    if r.errors:
+        rows.append(("errors", f"{r.errors}, the first: {r.first_error}"))
+    return "\n".join(f"{name:<19} {value}" for name, value in rows)

@@ -138,6 +138,7 @@ class SelfTest:
     def checks(self) -> list[tuple[str, Callable[[], str]]]:
         return [("main window", self.check_window), ("weights", self.check_weights),
                 ("FaceNet embedder", self.check_embedder), ("MTCNN detector", self.check_detector),
+                ("anti-spoofing models", self.check_liveness),
                 ("built-in frame: one face", self.check_builtin),
                 ("built-in: moved face matches", self.check_moved),
                 ("built-in: scrambled face", self.check_scrambled),
@@ -168,10 +169,25 @@ class SelfTest:
                 f"on {interpreter}, {self.embedder.dim}-d output")
 
     def check_detector(self) -> str:
-        from kiosk.core.vision.mtcnn import MtcnnDetector
+        """The runtime's detector: the LiteRT exports (sha256-checked) for the LiteRT runtimes,
+        MTCNN on TensorFlow for ``keras``."""
+        from kiosk.core.vision.loader import load_detector
 
-        self.detector = MtcnnDetector(min_face_px=self.settings.min_face_px)
-        return f"PNet, RNet, ONet loaded (min face {self.detector.min_face_px} px)"
+        s = self.settings
+        self.detector = load_detector(s.weights_path, s.runtime, s.min_face_px)
+        return f"PNet, RNet, ONet loaded ({type(self.detector).__name__}, min face {self.detector.min_face_px} px)"
+
+    def check_liveness(self) -> str:
+        """The models the security level needs, sha256-checked; a missing or changed one is a
+        FAIL here and a kiosk that opens no door (never a silent drop to a lower level)."""
+        from kiosk.core.vision.liveness import load_liveness
+
+        level = self.settings.security_level
+        pad = load_liveness(level)
+        if pad is None:
+            return f"security level {level}: no anti-spoofing model needed"
+        names = " + ".join(m.file for m in pad.spec.models)
+        return f"security level {level}: {names} loaded, sha256 as committed"
 
     def check_builtin(self) -> str:
         face, embedding = self._engine().encode_one(builtin_frame_rgb(), "the built-in frame")

@@ -18,7 +18,7 @@ log() { printf '\n== %s\n' "$*"; }
 
 weights_and_export() {
     log "1/4 FaceNet weights (sha256-checked) and their int8 LiteRT export"
-    "$PY" -m kiosk weights verify >/dev/null 2>&1 || "$PY" -m kiosk weights fetch
+    "$PY" -m kiosk weights fetch  # downloads nothing when the weights are there; builds missing exports
     "$PY" -c "from kiosk.core.base import paths; from kiosk.core.embedding import facenet_litert as litert; print('export:', litert.ensure_export(paths.weights_dir(), 'litert-int8'))"
 }
 

@@ -20,9 +20,11 @@ def test_the_built_in_frame_shows_exactly_one_face(engine):
 def test_benchmark_reports_every_stage(capsys, tmp_path):
     assert cli.main(["--data-dir", str(tmp_path), "benchmark", "--repeats", "3", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    for key in ("detect_ms", "embed_ms", "frame_ms", "identify_100k_ms", "course_predict_ms"):
+    for key in ("detect_ms", "detect_tf_ms", "embed_ms", "pad_ms", "frame_ms", "identify_100k_ms",
+                "course_predict_ms"):
         assert summary[key] > 0
     assert set(summary["embed"]) == {"litert-int8", "litert-fp32", "keras"}
     assert summary["faces_in_frame"] == 1
     text = formatting.benchmark(summary)
     assert all(f"target {key}" in text for key, _ in TARGETS)
+    assert "LiteRT" in text and "TensorFlow" in text and "faces from 40 px" in text

@@ -99,6 +99,25 @@ def test_enroll_is_all_or_nothing(kiosk_cli, tmp_path):
     assert snapshot(kiosk_cli.db) == before
 
 
+def colleague_behind(tmp_path):
+    """A portrait with a colleague's small face far behind (the issue's "2 faces found")."""
+    canvas = Image.new("RGB", (480, 480), (128, 128, 128))
+    canvas.paste(Image.open(seed_photo("younes")).convert("RGB").resize((330, 330)), (120, 130))
+    canvas.paste(Image.open(seed_photo("kian")).convert("RGB").resize((60, 60)), (20, 20))
+    path = tmp_path / "portrait.jpg"
+    canvas.save(path)
+    return path
+
+
+def test_enroll_takes_the_dominant_face_and_says_which(kiosk_cli, tmp_path):
+    code, out, _ = kiosk_cli("enroll", "younes", colleague_behind(tmp_path))
+    took, enrolled = out.strip().splitlines()
+    assert code == 0 and enrolled.startswith("enrolled younes: 1 new template")
+    assert took.startswith("portrait.jpg: took the face at ") and "ignored 1 far smaller" in took
+    code, out, _ = kiosk_cli("verify", SEED / "camera_0.jpg", "--as", "younes", "--json")
+    assert json.loads(out)["accepted"]  # the portrait's face was taken, not the colleague's
+
+
 BAD_IMAGES = {
     "missing": (lambda d: d / "nope.jpg", "no such file"),
     "text": (lambda d: (d / "notes.jpg").write_text("hi") and d / "notes.jpg", "not an image"),
@@ -406,6 +425,11 @@ def test_people_disable_enable_and_dates(kiosk_cli):
     assert code == 2 and "YYYY-MM-DD" in err
     code, _, err = kiosk_cli("people", "set", "kian", "--valid-from", "2026-02-01")
     assert code == 2 and "before" in err
+    code, _, err = kiosk_cli("people", "set", "kian", "--employee-id", "E10", "--valid-from", "2026-02-01")
+    assert code == 2 and err.count("\n") == 1  # the id is not changed without the date: all or nothing
+    assert json.loads(kiosk_cli("people", "list", "--json")[1])[0]["employee_id"] == "E9"
+    code, _, err = kiosk_cli("people", "set", "kian")
+    assert code == 2 and "nothing to set" in err
 
 
 def test_a_disabled_person_is_refused_with_the_reason(kiosk_cli):

@@ -1,5 +1,6 @@
 """The front desk's rules without Qt: the fake engine (colour cards), a real SQLite store,
 a clock the test moves by hand."""
+import random
 import sqlite3
 import subprocess
 import sys
@@ -8,9 +9,10 @@ import numpy as np
 import pytest
 
 from kiosk.core import fakes
-from kiosk.core.base.errors import KioskError, UnknownPersonError
+from kiosk.core.base.errors import DuplicatePersonError, InvalidTextError, KioskError, UnknownPersonError
 from kiosk.core.base.vocabulary import DecisionKind, MarkState, Mode, TaskKind
-from kiosk.core.frontdesk.desk import FrontDesk
+from kiosk.core.frontdesk import decisions as d
+from kiosk.core.frontdesk.desk import DeskUpdate, FrontDesk
 from kiosk.core.storage.sqlite import SqliteStore
 from tests.conftest import REPO
 from tests.ui_helpers import BLUE, EMPTY, GREEN, RED, card_frame, make_settings
@@ -90,22 +92,39 @@ def test_cooldown_keeps_one_welcome_per_visit(desk, clock):
     assert [d.name for d in feed(desk, clock, card_frame(RED), 1)] == ["Alice"]
 
 
-def test_several_faces_at_once_are_each_decided(desk, clock):
+def test_several_staff_at_once_are_each_welcomed(desk, clock):
+    frame = card_frame(("red", (60, 120, 160, 180)), ("blue", (380, 120, 160, 180)))
+    made = feed(desk, clock, frame, 3)
+    assert sorted((d.kind, d.name) for d in made) == [
+        (DecisionKind.WELCOME, "Alice"), (DecisionKind.WELCOME, "Bob")]
+
+
+def test_staff_with_a_stranger_are_asked_to_come_one_at_a_time(desk, clock, store):
+    """The default group policy: one clear refusal, the door shut, one log row."""
     frame = card_frame(("red", (40, 120, 140, 170)), ("blue", (250, 120, 140, 170)),
                        ("green", (460, 120, 140, 170)))
     made = feed(desk, clock, frame, 3)
-    assert sorted((d.kind, d.name) for d in made) == [
-        (DecisionKind.STRANGER, None), (DecisionKind.WELCOME, "Alice"), (DecisionKind.WELCOME, "Bob")]
+    assert [(d.kind, d.accepted) for d in made] == [(DecisionKind.GROUP, False)]
+    assert made[0].message == "One at a time, please — the door opens for one person"
+    assert not desk.door.is_open()
+    event, = store.events()
+    assert event.detail == "Alice, Bob with 1 other face(s) the door cannot let in"
+    marks = desk.step(rgb(frame)).marks.marks
+    assert sorted((m.label, m.state) for m in marks) == [
+        ("Alice", MarkState.KNOWN), ("Bob", MarkState.KNOWN), ("unknown", MarkState.UNKNOWN)]
 
 
-def test_a_stranger_and_an_enrolled_person_together(desk, clock, store):
+def test_a_photo_held_up_beside_a_colleague_counts_as_another_person(desk, clock):
+    frame = card_frame(("blue", (60, 120, 160, 180)), ("red", (380, 120, 160, 180), "photo"))
+    assert [d.kind for d in feed(desk, clock, frame, 3)] == [DecisionKind.GROUP]
+
+
+def test_the_other_group_policy_welcomes_staff_and_sends_the_stranger_on(store, clock, tmp_path):
+    desk = make_desk(store, clock, tmp_path, group_policy="welcome_known")
     frame = card_frame(("red", (60, 120, 160, 180)), ("green", (380, 120, 160, 180)))
     made = feed(desk, clock, frame, 3)
     assert {d.kind for d in made} == {DecisionKind.WELCOME, DecisionKind.STRANGER}
-    assert len(store.events()) == 2  # each decision has its own log row
-    marks = desk.step(rgb(frame)).marks.marks
-    assert sorted((m.label, m.state) for m in marks) == [("Alice", MarkState.KNOWN),
-                                                         ("unknown", MarkState.UNKNOWN)]
+    assert len(store.events()) == 2 and desk.door.is_open()
 
 
 def test_a_failed_log_write_keeps_the_door_shut(desk, clock, store, tmp_path):
@@ -228,6 +247,17 @@ def test_enrolling_announces_nobody_and_offers_shots(desk, clock, store):
     assert [d.name for d in feed(desk, clock, card_frame(GREEN), 3)] == ["Carol"]
 
 
+def test_the_enrolment_target_is_checked_before_any_shot(desk):
+    assert desk.enrolment_target("Carol", "E-3") is None  # someone new
+    assert desk.enrolment_target(" alice ", "e-1").name == "Alice"  # adding to Alice
+    with pytest.raises(DuplicatePersonError, match="already Bob's"):
+        desk.enrolment_target("Carol", "E-2")
+    with pytest.raises(DuplicatePersonError, match="already has employee id 'E-1'"):
+        desk.enrolment_target("Alice", "E-9")
+    with pytest.raises(InvalidTextError):
+        desk.enrolment_target("   ", None)
+
+
 def test_enrol_needs_at_least_one_shot(desk):
     with pytest.raises(KioskError, match="at least one photo"):
         desk.enrol("Nobody", [])
@@ -305,3 +335,135 @@ def test_the_door_output_fires_only_after_the_row_is_logged(store, clock, tmp_pa
     row = store.events()[0]
     assert (sent["event_id"], sent["name"], sent["decision"]) == (row.event_id, "Alice", "welcome")
     assert sent["duration_s"] == 5.0 and sent["kiosk_name"] == row.kiosk
+
+
+# --- a photo must not open the door ----------------------------------------------------------
+PHOTO_OF_ALICE = ("red", (250, 130, 150, 180), "photo")
+
+
+def test_a_photo_of_an_enrolled_person_is_told_like_a_stranger_and_logged_as_an_attack(desk, clock, store):
+    decision, = feed(desk, clock, card_frame(PHOTO_OF_ALICE), 3)
+    assert decision.kind == DecisionKind.ATTACK and not decision.accepted
+    assert decision.message == "Not recognized — please see reception" and not desk.door.is_open()
+    event, = store.events()
+    assert not event.accepted and event.kind == "attack"
+    assert event.detail == "presentation attack suspected: live score 0.0010 < 0.01"
+
+
+def test_the_live_score_is_combined_over_the_deciding_frames(store, clock, tmp_path):
+    """One flat-looking frame among three (a blink, glare) does not refuse a live person."""
+    desk = make_desk(store, clock, tmp_path, pad_threshold=0.5)
+    frames = [card_frame(RED), card_frame(PHOTO_OF_ALICE), card_frame(RED)]
+    made = [d for f in frames for d in feed(desk, clock, f)]
+    assert [d.kind for d in made] == [DecisionKind.WELCOME]
+    assert made[0].live_score == pytest.approx((0.9 + 0.001 + 0.9) / 3)
+
+
+def test_verify_refuses_a_photo_of_the_claimed_person(verify_desk, clock, store):
+    verify_desk.claim("Alice")
+    decision, = feed(verify_desk, clock, card_frame(PHOTO_OF_ALICE), 3)
+    assert decision.kind == DecisionKind.ATTACK and decision.message == "Not recognized — please see reception"
+
+
+def test_security_level_off_lets_the_face_alone_decide(store, clock, tmp_path):
+    desk = make_desk(store, clock, tmp_path, security_level="off")
+    decision, = feed(desk, clock, card_frame(PHOTO_OF_ALICE), 3)
+    assert decision.kind == DecisionKind.WELCOME and decision.live_score is None
+
+
+def test_the_passive_check_runs_only_on_faces_that_could_open_the_door(desk, clock):
+    class Counting(fakes.FakeLiveness):
+        calls = 0
+
+        def live_score(self, frame_rgb, box_xywh):
+            Counting.calls += 1
+            return super().live_score(frame_rgb, box_xywh)
+
+    desk.engine.liveness = Counting()
+    feed(desk, clock, card_frame(("green", (60, 120, 160, 180)), ("red", (380, 120, 160, 180))), 3)
+    assert Counting.calls == 3  # Alice's face, once a frame; the stranger's never
+
+
+def test_a_live_enrolment_shot_that_looks_like_a_photo_is_refused_with_the_reason(desk):
+    desk.begin_enrolment()
+    update = desk.step(rgb(card_frame(PHOTO_OF_ALICE)))
+    assert update.enrol.shot is None and "looks like a photo" in update.enrol.quality.message
+
+
+# --- the head-turn challenge (passive+challenge) ---------------------------------------------
+# a turn of 0.2 eye distances is ~20 degrees: enough, and not a jump that restarts the check
+ALICE_LEFT, ALICE_RIGHT = ("red", (250, 130, 150, 180), 0.2), ("red", (250, 130, 150, 180), -0.2)
+
+
+def challenge_desk(store, clock, tmp_path, first: str = "left"):
+    settings = make_settings(tmp_path, consecutive_frames=3, cooldown_s=10.0, door_open_s=5.0,
+                             security_level="passive+challenge")
+    rng = random.Random(1 if first == "left" else 0)  # Random(1).random() < 0.5 <= Random(0).random()
+    return FrontDesk(store, settings, engine=fakes.FakeEngine(), clock=clock, rng=rng)
+
+
+def test_a_live_person_turns_left_then_right_and_is_welcomed(store, clock, tmp_path):
+    desk = challenge_desk(store, clock, tmp_path, first="left")
+    assert feed(desk, clock, card_frame(RED), 3) == [] and not desk.door.is_open()  # held
+    assert desk.pending.prompt == "Please look straight at the camera"
+    update = desk.step(rgb(card_frame(RED)))  # the straight reference
+    assert update.prompt == "Please turn your head a little to your left"
+    clock.now += 0.4
+    update = desk.step(rgb(card_frame(ALICE_LEFT)))
+    assert update.prompt == "Thank you. Now a little to your right, please" and store.events() == []
+    clock.now += 0.2
+    assert desk.step(rgb(card_frame(RED))).decisions == ()  # on the way from left to right
+    clock.now += 0.2
+    decision, = desk.step(rgb(card_frame(ALICE_RIGHT))).decisions
+    assert decision.kind == DecisionKind.WELCOME and decision.name == "Alice" and desk.door.is_open()
+    assert store.events()[0].accepted and desk.pending is None
+
+
+def test_a_face_that_does_not_turn_gets_see_reception_after_the_time_out(store, clock, tmp_path):
+    desk = challenge_desk(store, clock, tmp_path, first="right")
+    feed(desk, clock, card_frame(RED), 4)
+    feed(desk, clock, card_frame(ALICE_LEFT), 3)  # the wrong way does not count
+    assert desk.pending is not None
+    clock.now += desk.challenge_settings.timeout_s
+    decision, = desk.tick().decisions
+    assert decision.kind == DecisionKind.CHALLENGE_FAILED and decision.message == d.CHALLENGE_FAILED_MESSAGE
+    assert not desk.door.is_open() and desk.pending is None
+    event, = store.events()
+    assert not event.accepted and event.kind == "challenge_failed" and "timeout" in event.detail
+
+
+def test_someone_else_turning_for_the_held_person_does_not_count(store, clock, tmp_path):
+    desk = challenge_desk(store, clock, tmp_path, first="left")
+    feed(desk, clock, card_frame(RED), 4)
+    for turn in (0.2, 0.0, -0.2):  # Bob turns left, then right
+        feed(desk, clock, card_frame(("blue", (250, 130, 150, 180), turn)), 2)
+    assert desk.pending is not None and store.events() == []
+
+
+def test_with_the_challenge_staff_come_one_at_a_time(store, clock, tmp_path):
+    desk = challenge_desk(store, clock, tmp_path)
+    two = card_frame(("red", (60, 120, 160, 180)), ("blue", (380, 120, 160, 180)))
+    decision, = feed(desk, clock, two, 3)
+    assert decision.kind == DecisionKind.GROUP and desk.pending is None and not desk.door.is_open()
+
+
+def test_a_disabled_person_is_refused_without_a_challenge(store, clock, tmp_path):
+    from kiosk.core.base.types import PersonChange
+
+    store.update_person("Alice", PersonChange(enabled=False))
+    desk = challenge_desk(store, clock, tmp_path)
+    decision, = feed(desk, clock, card_frame(RED), 3)
+    assert decision.kind == DecisionKind.NOT_ACTIVE and desk.pending is None
+
+
+def test_verify_with_the_challenge_holds_the_badge_holders_acceptance(store, clock, tmp_path):
+    settings = make_settings(tmp_path, mode="verify", security_level="passive+challenge")
+    desk = FrontDesk(store, settings, engine=fakes.FakeEngine(), clock=clock, rng=random.Random(1))
+    desk.claim("E-1")
+    assert feed(desk, clock, card_frame(RED), 3) == [] and desk.pending is not None
+    assert desk.claim("E-2") == DeskUpdate()  # the next badge waits for the head turn
+    feed(desk, clock, card_frame(RED), 1)
+    feed(desk, clock, card_frame(ALICE_LEFT), 1, dt=0.4)
+    feed(desk, clock, card_frame(RED), 1)
+    decision, = feed(desk, clock, card_frame(ALICE_RIGHT), 1, dt=0.4)
+    assert decision.kind == DecisionKind.VERIFIED and decision.claimed == "E-1"

@@ -1,4 +1,5 @@
-"""MtcnnDetector on real photos (real model; a few seconds to build, ~0.1 s a test after that)."""
+"""Both MTCNN drivers on real photos: LiteRT (the default) and TensorFlow (``--runtime keras``,
+the reference); real models, a few seconds to build, ~0.1 s a test after that."""
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +11,9 @@ import numpy as np
 import pytest
 
 from kiosk.core.base.types import LANDMARK_NAMES, Face
-from kiosk.core.vision.mtcnn import PNET_WINDOW_PX, MtcnnDetector, pyramid_scales, work_scale
+from kiosk.core.vision.mtcnn import MtcnnDetector
+from kiosk.core.vision.mtcnn_common import PNET_WINDOW_PX, pyramid_scales, work_scale
+from kiosk.core.vision.mtcnn_litert import LiteRtMtcnnDetector, load_detector
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 SEED_DIR = TESTDATA / "seed-faces"
@@ -63,14 +66,32 @@ def landmarks_inside(face: Face) -> bool:
     return all(x <= px <= x + w and y <= py <= y + h for px, py in face.landmarks.values())
 
 
-@pytest.fixture(scope="module")
-def detector() -> MtcnnDetector:
-    return MtcnnDetector(min_face_px=20)
+def make_detector(kind: str, weights_path: Path, **settings):
+    if kind == "tensorflow":
+        return MtcnnDetector(**settings)
+    return LiteRtMtcnnDetector(weights_path, **settings)
+
+
+@pytest.fixture(scope="module", params=["litert", "tensorflow"])
+def kind(request, settings) -> str:
+    if request.param == "litert":
+        load_detector(settings.weights_path)  # builds the exports once
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def detector_60() -> MtcnnDetector:
-    return MtcnnDetector(min_face_px=60)
+def make(kind, settings):
+    return lambda **kw: make_detector(kind, settings.weights_path, **kw)
+
+
+@pytest.fixture(scope="module")
+def detector(make):
+    return make(min_face_px=20)
+
+
+@pytest.fixture(scope="module")
+def detector_60(make):
+    return make(min_face_px=60)
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +130,9 @@ def test_work_scale_shrinks_big_frames_only_as_far_as_min_face_allows():
     assert work_scale((960, 1280), 20, None) == 1.0
 
 
-def test_importing_the_module_loads_nothing_heavy():
-    code = ("import sys, kiosk.core.vision.mtcnn; "
+@pytest.mark.parametrize("module", ["mtcnn", "mtcnn_litert", "mtcnn_common", "mtcnn_export"])
+def test_importing_the_module_loads_nothing_heavy(module):
+    code = (f"import sys, kiosk.core.vision.{module}; "
             "heavy = {'tensorflow', 'keras', 'mtcnn', 'cv2'} & set(sys.modules); "
             "sys.exit(f'loaded at import: {heavy}' if heavy else 0)")
     root = Path(__file__).resolve().parents[1]
@@ -174,9 +196,9 @@ def test_a_45px_face_is_not_returned_at_min_60(detector_60, gore):
 
 
 @pytest.mark.parametrize("min_face_px", [24, 40, 60, 80])
-def test_a_120px_face_is_found_whatever_the_minimum(min_face_px, detector_60, gore):
+def test_a_120px_face_is_found_whatever_the_minimum(min_face_px, make, detector_60, gore):
     # mtcnn 1.0.0 returns nothing on a 640x480 frame for any min_face_size >= 24
-    det = detector_60 if min_face_px == 60 else MtcnnDetector(min_face_px=min_face_px)
+    det = detector_60 if min_face_px == 60 else make(min_face_px=min_face_px)
     canvas_rgb = gray_canvas()
     expected = paste_face(canvas_rgb, gore, 120, (250, 150))
     faces = det.detect(canvas_rgb)
@@ -196,8 +218,8 @@ def test_boxes_and_landmarks_are_in_frame_pixels(detector, gore, at_xy):
 
 
 @pytest.mark.parametrize("min_face_px", [20, 80])
-def test_a_big_frame_is_shrunk_and_mapped_back(min_face_px, detector, gore):
-    det = detector if min_face_px == 20 else MtcnnDetector(min_face_px=min_face_px)
+def test_a_big_frame_is_shrunk_and_mapped_back(min_face_px, make, detector, gore):
+    det = detector if min_face_px == 20 else make(min_face_px=min_face_px)
     canvas_rgb = gray_canvas((960, 1280))
     expected = paste_face(canvas_rgb, gore, 200, (900, 600))
     faces = det.detect(canvas_rgb)
@@ -231,12 +253,12 @@ def test_anything_but_rgb_uint8_is_a_value_error(detector, bad):
 
 @pytest.mark.parametrize("kwargs", [{"min_face_px": 8}, {"max_side_px": 10},
                                     {"thresholds": (0.6, 0.7)}, {"thresholds": (0.6, 0.7, 1.5)}])
-def test_impossible_settings_are_refused(kwargs):
+def test_impossible_settings_are_refused(kwargs, make):
     with pytest.raises(ValueError):
-        MtcnnDetector(**kwargs)
+        make(**kwargs)
 
 
-def test_networks_are_traced_once_whatever_the_frame_size(gore):
+def test_tensorflow_networks_are_traced_once_whatever_the_frame_size(gore):
     det = MtcnnDetector(min_face_px=20)
     det.warm_up()
     for shape_hw in [(96, 96), (480, 640), (250, 250), (720, 1280)]:

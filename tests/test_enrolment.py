@@ -66,3 +66,39 @@ def test_the_digest_is_of_the_pixels_not_the_file(tmp_path):
     assert (tmp_path / "a.png").read_bytes() != (tmp_path / "b.png").read_bytes()
     assert enrolment.image_digest(a) == enrolment.image_digest(b)
     assert enrolment.image_digest(a) != enrolment.image_digest(a[:, ::-1].copy())
+
+
+def _live_shot(engine, gallery, turn: float):
+    frame_rgb = rgb(fakes.face_frame([("green", (220, 100, 200, 240), turn)]))
+    return enrolment.live_candidate(frame_rgb, engine.analyse(frame_rgb, gallery, 1.0).faces, None)
+
+
+def test_the_guide_asks_for_straight_then_left_then_right(engine, alice):
+    guide, shots = enrolment.PoseGuide(), []
+    straight, left, right = (_live_shot(engine, alice, t) for t in (0.0, 0.3, -0.3))
+    assert guide.wanted(shots) == "straight" and guide.progress(shots) == (0, 4)
+    assert guide.ready(straight, shots) and not guide.ready(left, shots)
+    shots += [straight.shot, straight.shot]
+    assert guide.wanted(shots) == "left" and not guide.ready(straight, shots)
+    assert guide.advice(straight, shots) == "Turn your head a little to your left"
+    assert guide.advice(left, shots) == "Good — hold still" and guide.ready(left, shots)
+    shots.append(left.shot)
+    assert guide.advice(left, shots) == "Turn your head a little to your right"
+    shots.append(right.shot)
+    assert guide.wanted(shots) is None and guide.progress(shots) == (4, 4)
+    assert guide.advice(straight, shots) == enrolment.ALL_POSES_TAKEN and not guide.ready(straight, shots)
+
+
+def test_removing_a_shot_brings_its_pose_back_and_extra_shots_do_not_count_twice(engine, alice):
+    guide = enrolment.PoseGuide()
+    straight, left = _live_shot(engine, alice, 0.0), _live_shot(engine, alice, 0.3)
+    shots = [straight.shot] * 3 + [left.shot]
+    assert guide.progress(shots) == (3, 4) and guide.wanted(shots) == "right"
+    assert guide.wanted(shots[1:3]) == "left"
+
+
+def test_quality_problems_come_before_the_pose(engine, alice):
+    guide = enrolment.PoseGuide()
+    small = rgb(fakes.face_frame([("green", (300, 220, 50, 60), 0.3)]))
+    candidate = enrolment.live_candidate(small, engine.analyse(small, alice, 1.0).faces, None)
+    assert guide.advice(candidate, []) == "Come closer" and not guide.ready(candidate, [])

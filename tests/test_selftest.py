@@ -16,8 +16,8 @@ from kiosk import selftest
 from kiosk.core.base import paths
 from tests.conftest import REPO, seed_photo
 
-CHECKS = ("main window", "weights", "FaceNet embedder", "MTCNN detector", "built-in frame: one face",
-          "built-in: moved face matches", "built-in: scrambled face")
+CHECKS = ("main window", "weights", "FaceNet embedder", "MTCNN detector", "anti-spoofing models",
+          "built-in frame: one face", "built-in: moved face matches", "built-in: scrambled face")
 
 
 def run_kiosk(*args: str, data_dir: Path, timeout_s: float = 300) -> subprocess.CompletedProcess:
@@ -43,7 +43,7 @@ def test_self_test_passes_with_the_real_models_and_a_photo(tmp_path, testdata):
     lines = check_lines(done.stdout)
     assert lines == {**{name: "ok" for name in CHECKS}, "image andrew.jpg": "ok"}
     assert "window shown at" in done.stdout and "model ready at" in done.stdout
-    assert "self-test passed: 8 checks" in done.stdout
+    assert "self-test passed: 9 checks" in done.stdout
     assert not any(tmp_path.iterdir()), "the self-test must not write to the data dir"
 
 

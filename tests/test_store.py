@@ -1,4 +1,5 @@
-"""The SQLite store, on real database files in tmp_path."""
+"""The store's contract, on real SQLite files in tmp_path and, for the tests taking ``store``,
+on a real PostgreSQL server too (tests/pg_server.py): both backends behave the same."""
 from __future__ import annotations
 
 import logging
@@ -23,9 +24,11 @@ from kiosk.core.base.errors import (
     UnknownPersonError,
     UnknownTemplateError,
 )
+from kiosk.core.storage.postgres import PostgresStore
 from kiosk.core.storage.schema import MIGRATIONS
 from kiosk.core.storage.sqlite import SqliteStore
 from kiosk.core.storage.store import Store
+from tests.pg_server import pg_server, pg_url  # noqa: F401  (fixtures)
 
 MODEL = "facenet-test"
 REPO = Path(__file__).resolve().parents[1]
@@ -37,12 +40,21 @@ def unit(seed: int, dim: int = 128) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def counts(path: Path) -> dict[str, int]:
-    """Row counts read with a plain sqlite3 connection, independent of Store."""
-    conn = sqlite3.connect(path)
+TABLES = ("people", "templates", "events", "settings")
+
+
+def counts(where) -> dict[str, int]:
+    """Row counts read with a plain connection, independent of Store: ``where`` is an SQLite
+    file, or a store (its file, or its server)."""
+    if isinstance(where, PostgresStore):
+        import psycopg
+
+        with psycopg.connect(where.url) as conn:
+            return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
+    conn = sqlite3.connect(getattr(where, "path", where))
     try:
         return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                for table in ("people", "templates", "events", "settings")}
+                for table in TABLES}
     finally:
         conn.close()
 
@@ -52,10 +64,15 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "kiosk.sqlite3"
 
 
-@pytest.fixture
-def store(db_path: Path):
-    with SqliteStore.open(db_path) as opened:
-        yield opened
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, db_path: Path):
+    """The same contract on both backends: a fresh SQLite file, or a fresh server database."""
+    if request.param == "sqlite":
+        with SqliteStore.open(db_path) as opened:
+            yield opened
+    else:
+        with PostgresStore.open(request.getfixturevalue("pg_url")) as opened:
+            yield opened
 
 
 # --- opening -------------------------------------------------------------------------------
@@ -209,42 +226,42 @@ def test_float64_embeddings_are_stored_as_float32(store: Store):
     (np.ones(128, np.int32), StoreError),
     (np.ones(64, np.float32), ModelMismatchError),
 ])
-def test_bad_embedding_in_the_middle_writes_nothing(store: Store, db_path: Path, bad, error):
+def test_bad_embedding_in_the_middle_writes_nothing(store: Store, bad, error):
     store.enrol("Ann", [unit(1)], model_id=MODEL)
-    before = counts(db_path)
+    before = counts(store)
     with pytest.raises(error):
         store.enrol("Bob", [unit(2), bad, unit(3)], model_id=MODEL)
-    assert counts(db_path) == before
+    assert counts(store) == before
     with pytest.raises(UnknownPersonError):
         store.find_person("Bob")
 
 
-def test_enroll_needs_embeddings_and_a_model_id(store: Store, db_path: Path):
+def test_enroll_needs_embeddings_and_a_model_id(store: Store):
     with pytest.raises(StoreError):
         store.enrol("Ann", [], model_id=MODEL)
     with pytest.raises(ModelMismatchError):
         store.enrol("Ann", [unit(1)], model_id="  ")
     with pytest.raises(InvalidTextError, match="name cannot be empty"):
         store.enrol("   ", [unit(1)], model_id=MODEL)
-    assert counts(db_path)["people"] == 0
+    assert counts(store)["people"] == 0
 
 
-def test_exception_mid_transaction_rolls_everything_back(store: Store, db_path: Path,
+def test_exception_mid_transaction_rolls_everything_back(store: Store,
                                                         monkeypatch: pytest.MonkeyPatch):
     store.enrol("Ann", [unit(1)], model_id=MODEL)
-    before = counts(db_path)
-    real_insert = SqliteStore._insert_template
+    before = counts(store)
+    real_insert = type(store)._insert_template
     calls = []
 
     def insert_then_fail(self, *args, **kwargs):
         calls.append(real_insert(self, *args, **kwargs))
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(SqliteStore, "_insert_template", insert_then_fail)
+    monkeypatch.setattr(type(store), "_insert_template", insert_then_fail)
     with pytest.raises(RuntimeError, match="power cut"):
         store.enrol("Bob", [unit(2), unit(3)], model_id=MODEL, employee_id="E2")
     assert len(calls) == 1  # the first template and Bob really were inserted, then undone
-    assert counts(db_path) == before
+    assert counts(store) == before
     monkeypatch.undo()
     assert store.enrol("Bob", [unit(2)], model_id=MODEL).template_count == 1
 
@@ -269,11 +286,11 @@ def test_process_killed_mid_enrolment_leaves_file_as_it_was(db_path: Path):
     assert counts(db_path) == before
 
 
-def test_dim_mismatch_with_stored_templates_is_refused(store: Store, db_path: Path):
+def test_dim_mismatch_with_stored_templates_is_refused(store: Store):
     store.enrol("Ann", [unit(1)], model_id=MODEL)
     with pytest.raises(ModelMismatchError, match="128"):
         store.enrol("Ann", [unit(2, dim=512)], model_id=MODEL)
-    assert counts(db_path)["templates"] == 1
+    assert counts(store)["templates"] == 1
 
 
 def test_templates_of_other_models_are_kept_apart(store: Store, caplog):
@@ -298,7 +315,7 @@ def test_empty_store_gives_empty_arrays(store: Store):
     assert store.templates(MODEL, dim=512)[0].shape == (0, 512)
 
 
-def test_employee_id_conflicts(store: Store, db_path: Path):
+def test_employee_id_conflicts(store: Store):
     store.add_person("Ann", employee_id="E1")
     store.add_person("Bob")
     with pytest.raises(DuplicatePersonError, match="(?i)e1.*Ann"):
@@ -309,7 +326,7 @@ def test_employee_id_conflicts(store: Store, db_path: Path):
         store.set_employee_id("Bob", "E1")
     with pytest.raises(DuplicatePersonError):
         store.add_person("ANN")
-    assert counts(db_path)["templates"] == 0
+    assert counts(store)["templates"] == 0
     assert store.set_employee_id("Bob", "E2").employee_id == "E2"
     assert store.find_person("e2").name == "Bob"
     assert store.set_employee_id("Bob", None).employee_id is None
@@ -345,7 +362,7 @@ def test_rename(store: Store):
         store.rename("Zed", "Zoe")
 
 
-def test_remove_cascades_to_templates_and_unlinks_events(store: Store, db_path: Path):
+def test_remove_cascades_to_templates_and_unlinks_events(store: Store):
     ann = store.enrol("Ann", [unit(1), unit(2)], model_id=MODEL)
     store.enrol("Bob", [unit(3)], model_id=MODEL)
     template_id = int(store.templates(MODEL)[1][0])
@@ -353,7 +370,7 @@ def test_remove_cascades_to_templates_and_unlinks_events(store: Store, db_path: 
                     person_id=ann.person_id, template_id=template_id)
     removed = store.remove("ann", keep_name_in_log=True)
     assert (removed.name, removed.template_count) == ("Ann", 2)
-    assert counts(db_path)["templates"] == 1
+    assert counts(store)["templates"] == 1
     [event] = store.events(person="Ann")  # the log survives, unlinked
     assert (event.identity, event.person_id, event.template_id) == ("Ann", None, None)
     with pytest.raises(UnknownPersonError):

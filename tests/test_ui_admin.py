@@ -14,28 +14,32 @@ import numpy as np  # noqa: E402
 import PySide6  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import (  # noqa: E402
+    QDate,
     QObject,
     Qt,  # noqa: E402
     Signal,
 )
 from PySide6.QtWidgets import QDialog, QDialogButtonBox  # noqa: E402
 
-from kiosk.core.base.errors import SettingsError  # noqa: E402
+from kiosk.core.base.errors import SettingsError, StoreError  # noqa: E402
 from kiosk.core.base.settings import load  # noqa: E402
 from kiosk.core.base.vocabulary import DecisionKind, Mode  # noqa: E402
 from kiosk.core.frontdesk import decisions as d  # noqa: E402
+from kiosk.core.frontdesk.enrolment import ALL_POSES_TAKEN  # noqa: E402
 from kiosk.core.frontdesk.pin import PinGate  # noqa: E402
 from kiosk.ui import enrol_dialog  # noqa: E402
 from kiosk.ui.admin import ENTER, SET, AdminGate, PinDialog  # noqa: E402
 from kiosk.ui.enrol_dialog import EnrolDialog  # noqa: E402
 from kiosk.ui.log_dialog import LogDialog  # noqa: E402
-from kiosk.ui.people_dialog import PeopleDialog  # noqa: E402
+from kiosk.ui.people_dialog import PeopleDialog, PersonEditDialog  # noqa: E402
 from kiosk.ui.settings_dialog import SettingsDialog  # noqa: E402
 from tests.ui_helpers import (  # noqa: E402
     BLUE,
     CARD_PEOPLE,
     EMPTY,
     GREEN,
+    GREEN_LEFT,
+    GREEN_RIGHT,
     RED,
     ScriptedPrompter,
     card_frame,
@@ -159,21 +163,38 @@ def test_admin_gate_reports_a_bad_new_pin(tmp_path):
 
 
 # --- enrolment ----------------------------------------------------------------------------
-def test_enrol_a_new_person_then_they_are_recognised(kiosk, qtbot):
+def start_capture(dialog, name: str, employee_id: str = "") -> None:
+    dialog.name_edit.setText(name)
+    dialog.employee_edit.setText(employee_id)
+    dialog.start_button.click()
+    assert dialog.capturing
+
+
+def test_guided_enrolment_waits_for_start_then_asks_for_each_pose(kiosk, qtbot):
     k = kiosk(EMPTY)
     k.wait_ready()
     dialog = open_enrol(k, qtbot)
     qtbot.waitUntil(lambda: k.controller.desk.task.kind == "enrol", timeout=5000)
     k.show(card_frame(GREEN))  # Gina steps in once the admin has opened the dialog
-    qtbot.waitUntil(lambda: len(dialog.shots) == enrol_dialog.TARGET_SHOTS, timeout=5000)
-    assert dialog.quality_label.text() == "Good — hold still" and dialog.thumbs.count() == 5
+    qtbot.waitUntil(lambda: dialog.candidate is not None and dialog.candidate.quality.ok, timeout=5000)
+    qtbot.wait(300)  # Gina is in view, but nobody pressed Start: nothing is taken
+    assert dialog.shots == [] and not dialog.start_button.isEnabled()
+    assert dialog.quality_label.text() == enrol_dialog.BEFORE_START
+    start_capture(dialog, "Gina", "E-7")
+    qtbot.waitUntil(lambda: len(dialog.shots) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.quality_label.text() == "Turn your head a little to your left", timeout=5000)
+    assert dialog.pose_bar.value() == 2 and dialog.pose_steps.text() == "Next pose: a little left"
+    k.show(card_frame(GREEN_LEFT))
+    qtbot.waitUntil(lambda: len(dialog.shots) == 3, timeout=5000)
+    k.show(card_frame(GREEN_RIGHT))
+    qtbot.waitUntil(lambda: len(dialog.shots) == 4, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.quality_label.text() == ALL_POSES_TAKEN, timeout=5000)
+    assert dialog.pose_bar.value() == 4 and len(dialog.shots) == 4  # no more auto shots
     assert k.decisions == []  # nobody is announced during an enrolment
-    dialog.name_edit.setText("Gina")
-    dialog.employee_edit.setText("E-7")
     dialog.save()
-    assert dialog.result() == EnrolDialog.DialogCode.Accepted
+    assert dialog.result() == EnrolDialog.DialogCode.Accepted and k.pin.questions == []
     gina = k.store.find_person("E-7")
-    assert gina.name == "Gina" and gina.template_count == 5
+    assert gina.name == "Gina" and gina.template_count == 4
     assert k.wait_decision(DecisionKind.WELCOME).name == "Gina"
 
 
@@ -182,29 +203,97 @@ def test_manual_shot_and_quality_feedback(kiosk, qtbot):
     k.wait_ready()
     dialog = open_enrol(k, qtbot)
     dialog.auto_box.setChecked(False)
+    start_capture(dialog, "Gina")
     qtbot.waitUntil(lambda: dialog.quality_label.text() == "Come closer", timeout=5000)
     assert not dialog.shot_button.isEnabled()
     k.show(card_frame(GREEN))
     qtbot.waitUntil(lambda: dialog.shot_button.isEnabled(), timeout=5000)
     dialog.shot_button.click()
     assert len(dialog.shots) == 1 and dialog.save_button.isEnabled()
-    dialog.thumbs.setCurrentRow(0)
+    assert "3 or more recommended" in dialog.count_label.text()
+    k.pin.answer = False
+    dialog.save()  # one photo: the admin is asked, says no, nothing is saved
+    assert "Only 1 photo(s)" in k.pin.questions[0] and k.store.find_person("Alice")
+    assert [p.name for p in k.store.people()] == ["Alice", "Bob"]
+    dialog.thumbs.selectAll()
     dialog.remove_button.click()
     assert dialog.shots == [] and not dialog.save_button.isEnabled()
     dialog.reject()
 
 
-def test_enrol_warns_when_the_face_is_someone_else(kiosk, qtbot):
-    k = kiosk(card_frame(RED))
+def test_pause_stops_the_automatic_shots(kiosk, qtbot):
+    k = kiosk(EMPTY)
     k.wait_ready()
     dialog = open_enrol(k, qtbot)
+    start_capture(dialog, "Gina")
+    dialog.start_button.click()  # pause
+    assert not dialog.capturing and dialog.start_button.text() == "Start"
+    k.show(card_frame(GREEN))
+    qtbot.waitUntil(lambda: dialog.candidate is not None and dialog.candidate.quality.ok, timeout=5000)
+    qtbot.wait(300)
+    assert dialog.shots == []
+    dialog.reject()
+
+
+def test_a_duplicate_employee_id_is_reported_before_anything_is_taken(kiosk, qtbot):
+    k = kiosk(card_frame(GREEN))
+    k.wait_ready()
+    dialog = open_enrol(k, qtbot)
+    dialog.name_edit.setText("Gina")
+    dialog.employee_edit.setText("E-Alice")  # Alice's employee id
+    dialog.start_button.click()
+    assert not dialog.capturing and "already Alice's" in k.pin.told[0] and k.pin.questions == []
+    dialog.reject()
+
+
+def test_a_duplicate_id_is_reported_before_the_look_alike_question(kiosk, qtbot):
+    k = kiosk(card_frame(RED))  # Alice's face
+    k.wait_ready()
+    dialog = open_enrol(k, qtbot)
+    start_capture(dialog, "Mallory")
     qtbot.waitUntil(lambda: "already matches Alice" in dialog.warning_label.text(), timeout=5000)
-    qtbot.waitUntil(lambda: len(dialog.shots) >= 1, timeout=5000)
-    dialog.name_edit.setText("Mallory")
-    k.pin.answer = False
+    qtbot.waitUntil(lambda: len(dialog.shots) == 2, timeout=5000)
+    dialog.employee_edit.setText("E-Bob")  # changed after Start: checked again on Save
     dialog.save()
-    assert "look like Alice" in k.pin.questions[0]
+    assert "already Bob's" in k.pin.told[0] and k.pin.questions == []
+    dialog.employee_edit.setText("")
+    k.pin.replies = [True, False]  # yes to two photos, no to the look-alike
+    dialog.save()
+    assert "Only 2 photo(s)" in k.pin.questions[0] and "look like Alice" in k.pin.questions[1]
     assert [p.name for p in k.store.people()] == ["Alice", "Bob"]  # nothing saved
+    dialog.reject()
+
+
+def test_adding_to_someone_enrolled_is_asked_once_at_start(kiosk, qtbot):
+    k = kiosk(card_frame(BLUE))
+    k.wait_ready()
+    dialog = open_enrol(k, qtbot)
+    start_capture(dialog, "bob")
+    assert k.pin.questions == ["Bob is already enrolled. Add these photos to Bob?"]
+    qtbot.waitUntil(lambda: len(dialog.shots) == 2, timeout=5000)
+    k.pin.replies = [True]  # two photos are enough here
+    dialog.save()
+    assert len(k.pin.questions) == 2 and k.store.find_person("Bob").template_count == 3
+
+
+def test_files_are_added_next_to_live_shots_and_several_removed_at_once(kiosk, qtbot, tmp_path):
+    k = kiosk(card_frame(GREEN))
+    k.wait_ready()
+    dialog = open_enrol(k, qtbot)
+    start_capture(dialog, "Gina")
+    qtbot.waitUntil(lambda: len(dialog.shots) == 2, timeout=5000)
+    left, right = tmp_path / "left.png", tmp_path / "right.png"
+    cv2.imwrite(str(left), card_frame(GREEN_LEFT))
+    cv2.imwrite(str(right), card_frame(GREEN_RIGHT))
+    dialog.add_files([str(left), str(right)])
+    qtbot.waitUntil(lambda: len(dialog.shots) == 4, timeout=5000)
+    assert [s.source for s in dialog.shots] == ["camera", "camera", "left.png", "right.png"]
+    assert dialog.pose_bar.value() == 4 and dialog.files_note.isVisible()
+    dialog.thumbs.item(0).setSelected(True)
+    dialog.thumbs.item(2).setSelected(True)
+    dialog.remove_button.click()
+    assert [s.source for s in dialog.shots] == ["camera", "right.png"]
+    assert dialog.guide.wanted(dialog.shots) == "straight"  # the removed poses are wanted again
     dialog.reject()
 
 
@@ -216,43 +305,57 @@ def test_add_photos_from_files_to_an_existing_person(kiosk, qtbot, tmp_path):
     cv2.imwrite(str(empty), EMPTY)
     bob = k.store.find_person("Bob")
     dialog = open_enrol(k, qtbot, person=bob)
-    assert dialog.name_edit.isReadOnly()
+    assert dialog.name_edit.isReadOnly() and dialog.start_button.isEnabled()
     dialog.add_files([str(good), str(empty)])
     qtbot.waitUntil(lambda: bool(k.pin.told), timeout=5000)
     assert len(dialog.shots) == 1 and "no face" in k.pin.told[0]
     assert dialog.shots[0].duplicate is None  # Bob's own face is no warning
     dialog.save()
-    assert k.store.find_person("Bob").template_count == 2 and k.pin.questions == []
+    assert k.pin.questions == ["Only 1 photo(s). 3 or more, in several poses, recognise a person more"
+                               " reliably. Save anyway?"]
+    assert k.store.find_person("Bob").template_count == 2
 
 
-def test_enrolment_all_or_nothing_on_error(kiosk, qtbot):
+def test_enrolment_all_or_nothing_on_error(kiosk, qtbot, monkeypatch):
     k = kiosk(card_frame(GREEN))
     k.wait_ready()
     dialog = open_enrol(k, qtbot)
-    qtbot.waitUntil(lambda: bool(dialog.shots), timeout=5000)
-    dialog.name_edit.setText("Gina")
-    dialog.employee_edit.setText("E-Alice")  # Alice's employee id: the store refuses
+    start_capture(dialog, "Gina")
+    qtbot.waitUntil(lambda: len(dialog.shots) == 2, timeout=5000)
+
+    def store_fails(*_args, **_kwargs):
+        raise StoreError("the disk is full")
+    monkeypatch.setattr(k.controller.desk.store, "enrol", store_fails)
     dialog.save()
-    assert "Nothing was saved" in k.pin.told[0]
+    assert "Nothing was saved: the disk is full" in k.pin.told[0]
+    monkeypatch.undo()
     assert [p.name for p in k.store.people()] == ["Alice", "Bob"]
     dialog.reject()
     qtbot.waitUntil(lambda: k.controller.desk.task.kind == "recognize", timeout=5000)
 
 
 # --- people, log, settings ----------------------------------------------------------------
-def test_people_dialog_lists_renames_and_removes(kiosk, qtbot):
+def people_rows(dialog) -> list[tuple[str, ...]]:
+    return [tuple(dialog.table.item(r, c).text() for c in (0, 1, 2, 3)) for r in range(dialog.table.rowCount())]
+
+
+def test_people_dialog_lists_edits_and_removes(kiosk, qtbot):
     k = kiosk()
     k.wait_ready()
     enrolled = []
     dialog = PeopleDialog(k.controller, k.pin, enrolled.append)
     qtbot.addWidget(dialog)
-    rows = [(dialog.table.item(r, 0).text(), dialog.table.item(r, 2).text())
-            for r in range(dialog.table.rowCount())]
-    assert rows == [("Alice", "1"), ("Bob", "1")]
+    assert people_rows(dialog) == [("Alice", "E-Alice", "1", "allowed in"), ("Bob", "E-Bob", "1", "allowed in")]
+    assert not dialog.buttons["edit"].isEnabled()  # nobody selected
     dialog.select("Bob")
-    k.pin.texts = ["Robert"]
-    dialog.rename()
-    assert [p.name for p in dialog.people] == ["Alice", "Robert"]
+    edit = PersonEditDialog(k.store, dialog.selected(), k.pin)
+    qtbot.addWidget(edit)
+    edit.name_edit.setText("Robert")
+    edit.employee_edit.setText("E-77")
+    edit.save()
+    assert edit.result() == QDialog.DialogCode.Accepted
+    dialog.refresh()
+    assert people_rows(dialog)[1] == ("Robert", "E-77", "1", "allowed in")
     dialog.select("Robert")
     dialog.add_photos()
     assert enrolled[0].name == "Robert"
@@ -260,6 +363,49 @@ def test_people_dialog_lists_renames_and_removes(kiosk, qtbot):
     dialog.remove()
     assert k.pin.questions == ["Remove Robert and their 2 photo(s)? Their access-log lines are kept."]
     assert [p.name for p in k.store.people()] == ["Alice"]  # every model's templates went too
+
+
+def test_people_search_and_disable_at_once(kiosk, qtbot):
+    k = kiosk(people={"Alice": "red", "Bob": "blue", "Carol": "green"})
+    k.wait_ready()
+    dialog = PeopleDialog(k.controller, k.pin, lambda _p: None)
+    qtbot.addWidget(dialog)
+    dialog.search_edit.setText("e-b")  # part of Bob's employee id, any case
+    assert [r[0] for r in people_rows(dialog)] == ["Bob"]
+    dialog.search_edit.setText("CAR")
+    assert [r[0] for r in people_rows(dialog)] == ["Carol"]
+    dialog.select("Carol")
+    assert dialog.buttons["toggle"].text() == "Disable"
+    dialog.buttons["toggle"].click()
+    assert people_rows(dialog)[0][3] == "disabled" and dialog.buttons["toggle"].text() == "Enable"
+    assert not k.store.find_person("Carol").enabled
+    k.show(card_frame(GREEN))  # Carol at the door: recognised, refused politely, logged as such
+    decision = k.wait_decision()
+    assert decision.kind == DecisionKind.NOT_ACTIVE and decision.message == d.NOT_ACTIVE_MESSAGE
+    assert k.store.events()[0].kind == "not_active"
+
+
+def test_person_edit_sets_dates_all_or_nothing(kiosk, qtbot):
+    k = kiosk()
+    edit = PersonEditDialog(k.store, k.store.find_person("Alice"), k.pin)
+    qtbot.addWidget(edit)
+    assert not edit.from_box.isChecked() and not edit.until_edit.isEnabled()
+    edit.employee_edit.setText("E-Bob")  # Bob's: refused, and the dates below are not saved either
+    edit.until_box.setChecked(True)
+    edit.until_edit.setDate(QDate(2026, 12, 31))
+    edit.save()
+    assert "Not saved" in edit.message.text() and edit.result() != QDialog.DialogCode.Accepted
+    alice = k.store.find_person("Alice")
+    assert alice.employee_id == "E-Alice" and alice.valid_until is None
+    edit.employee_edit.setText("E-Alice")
+    edit.from_box.setChecked(True)
+    edit.from_edit.setDate(QDate(2027, 1, 1))  # after the end: refused
+    edit.save()
+    assert "before" in edit.message.text() and k.store.find_person("Alice").valid_from is None
+    edit.from_box.setChecked(False)
+    edit.save()
+    assert edit.result() == QDialog.DialogCode.Accepted
+    assert k.store.find_person("Alice").valid_until.isoformat() == "2026-12-31"
 
 
 def test_log_dialog_filters_and_exports(kiosk, qtbot, tmp_path):
@@ -304,6 +450,26 @@ def test_settings_dialog_applies_and_persists(kiosk, qtbot):
     qtbot.waitUntil(lambda: k.controller.desk.tracker.consecutive_frames == 4, timeout=5000)
     saved = load({"data_dir": k.settings.data_dir}, environ={})
     assert saved.identify_threshold == pytest.approx(0.9) and saved.mode == "verify"
+
+
+def test_the_range_setting_ignores_people_across_the_room(kiosk, qtbot):
+    far = card_frame(("green", (40, 60, 34, 40)), RED)  # a 34 px stranger far behind Alice
+    k = kiosk(far)
+    k.wait_ready()
+    assert k.wait_decision(DecisionKind.WELCOME).name == "Alice" and len(k.decisions) == 1
+    assert len(k.window.live_view.shown_marks().marks) == 1  # no "unknown" tag on the far face
+    dialog = SettingsDialog(k.controller.settings, k.pin, frames=k.controller.frames)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.range_spin.value() == 40
+    qtbot.waitUntil(lambda: dialog.range_preview.guide_rect() is not None, timeout=5000)
+    side_40 = dialog.range_preview.guide_rect().width()
+    dialog.range_spin.setValue(30)
+    assert dialog.range_preview.guide_rect().width() == pytest.approx(side_40 * 30 / 40)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    k.controller.apply_settings(dialog.result_settings)
+    qtbot.waitUntil(lambda: (m := k.window.live_view.shown_marks()) is not None and len(m.marks) == 2,
+                    timeout=5000)  # now the far face counts (as a stranger)
 
 
 def test_settings_that_cannot_be_saved_are_not_applied_either(kiosk, qtbot):
@@ -427,3 +593,25 @@ def test_admin_dialogs_and_the_pin_prompt_close_themselves_when_left_alone(kiosk
     assert prompter.ask_pin("enter", "Admin PIN for: People") is None
     assert prompter.run(LogDialog(k.store, prompter, k.window)) == QDialog.DialogCode.Rejected
     assert time.monotonic() - started < 5
+
+
+def test_the_attendance_view_lists_days_and_draws_the_chart(kiosk, tmp_path):
+    from datetime import date, datetime
+
+    from kiosk.ui.report_dialog import ReportDialog
+
+    k = kiosk()
+    for day, hour in ((2, 9), (2, 17), (3, 8)):
+        k.store.log_event("recognize", claimed=None, identity="Alice", accepted=True, distance=0.4,
+                          time=datetime(2026, 11, day, hour).astimezone(), kind="welcome",
+                          kiosk="side door")
+    dialog = ReportDialog(k.store, k.pin, today=date(2026, 11, 5))
+    k.qtbot.addWidget(dialog)
+    cells = [[dialog.table.item(r, c).text() for c in (0, 1, 3, 4)] for r in range(dialog.table.rowCount())]
+    assert cells == [["2026-11-02", "Alice", "09:00", "17:00"], ["2026-11-03", "Alice", "08:00", "08:00"]]
+    assert dialog.summary.text() == "Days present: Alice 2"
+    assert not dialog.chart.pixmap().isNull() and dialog.chart.pixmap().width() > 300
+    assert [dialog.kiosk_box.itemText(i) for i in range(dialog.kiosk_box.count())] == ["Every kiosk", "side door"]
+    k.pin.files = [str(tmp_path / "att")]
+    dialog.export_button.click()
+    assert (tmp_path / "att.csv").read_text().splitlines()[1].startswith("2026-11-02,Alice")

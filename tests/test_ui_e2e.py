@@ -9,7 +9,6 @@ import pytest  # noqa: E402
 from kiosk.core.base.imageio import read_image_rgb  # noqa: E402
 from kiosk.core.base.vocabulary import DecisionKind
 from kiosk.core.frontdesk import decisions as d  # noqa: E402
-from kiosk.ui import enrol_dialog  # noqa: E402
 from kiosk.ui.main_window import STARTING_TEXT  # noqa: E402
 from kiosk.ui.worker import real_engine  # noqa: E402
 from tests.conftest import LFW, SEED, STAFF, seed_photo  # noqa: E402
@@ -86,16 +85,19 @@ def test_verify_accepts_younes_with_his_own_card(kiosk):
     assert k.window.panel.style_name == "good"
 
 
-def test_enrol_a_newcomer_then_the_next_frames_recognise_them(kiosk, qtbot, monkeypatch):
-    monkeypatch.setattr(enrol_dialog, "AUTO_INTERVAL_S", 0.1)
+def test_enrol_a_newcomer_then_the_next_frames_recognise_them(kiosk, qtbot):
     k = kiosk(*([lfw(2)] * 8 + [lfw(4)] * 8), fps=15)
     k.wait_ready(30000)
-    dialog = open_enrol(k, qtbot)
-    qtbot.waitUntil(lambda: len(dialog.shots) == enrol_dialog.TARGET_SHOTS, timeout=30000)
-    assert all(s.duplicate is None for s in dialog.shots)  # not one of the 12
+    dialog = open_enrol(k, qtbot, auto_interval_s=0.1)
     dialog.name_edit.setText("Alec")
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: len(dialog.shots) == 2, timeout=30000)  # the two straight ones
+    assert dialog.guide.wanted(dialog.shots) == "left"  # his photos are not turned enough
+    qtbot.waitUntil(lambda: dialog.shot_button.isEnabled(), timeout=30000)
+    dialog.shot_button.click()  # the admin takes a third one by hand
+    assert len(dialog.shots) == 3 and all(s.duplicate is None for s in dialog.shots)  # not one of the 12
     dialog.save()
-    assert k.store.find_person("Alec").template_count == enrol_dialog.TARGET_SHOTS
+    assert k.pin.questions == [] and k.store.find_person("Alec").template_count == 3
     k.show(lfw(3))  # a photo that was not enrolled
     decision = k.wait_decision(DecisionKind.WELCOME, timeout_ms=30000)
     assert decision.name == "Alec"

@@ -113,8 +113,60 @@ def test_two_people_at_once_are_each_welcomed(kiosk):
     k.wait_decision(DecisionKind.WELCOME)
     k.qtbot.waitUntil(lambda: len(k.decisions) == 2, timeout=3000)
     assert sorted(x.name for x in k.decisions) == ["Alice", "Bob"]
-    assert banner_text(k.window).count("Welcome, Alice") == 1
-    assert banner_text(k.window).count("Welcome, Bob") == 1
+    assert banner_text(k.window) in ("Welcome, Alice and Bob\nDoor open — please come in",
+                                     "Welcome, Bob and Alice\nDoor open — please come in")
+
+
+def test_staff_with_a_stranger_get_one_clear_message_and_no_open_door(kiosk):
+    k = kiosk(card_frame(("red", (40, 120, 140, 170)), ("blue", (250, 120, 140, 170)),
+                         ("green", (460, 120, 140, 170))))
+    doors = []
+    k.controller.doorChanged.connect(doors.append)
+    decision = k.wait_decision()
+    assert decision.kind == DecisionKind.GROUP
+    assert banner_text(k.window) == "One at a time, please — the door opens for one person\n"
+    k.qtbot.wait(300)
+    assert doors == [] and [d.kind for d in k.decisions] == [DecisionKind.GROUP]
+
+
+def test_the_head_turn_challenge_is_prompted_on_screen_before_the_welcome(kiosk, qtbot):
+    k = kiosk(card_frame(RED), security_level="passive+challenge")
+    qtbot.waitUntil(lambda: any("turn your head" in p for p in k.prompts), timeout=5000)
+    assert k.window.panel.style_name == "prompt" and "turn your head" in k.window.panel.title.text()
+    assert k.decisions == []  # held: no welcome, no door, until the head turns
+    first, second = k.controller.desk.pending.check.order
+    turned = {"left": 0.2, "right": -0.2}
+    k.show(card_frame((*RED, turned[first])))
+    qtbot.waitUntil(lambda: any(p.startswith("Thank you. Now") for p in k.prompts), timeout=5000)
+    k.show(card_frame(RED))  # on the way round
+    qtbot.wait(200)
+    k.show(card_frame((*RED, turned[second])))
+    decision = k.wait_decision()
+    assert decision.kind == DecisionKind.WELCOME and decision.name == "Alice"
+    assert k.store.events()[0].accepted
+
+
+def test_a_stranger_who_stays_is_not_invited_again_and_tags_leave_with_the_face(kiosk, qtbot):
+    from kiosk.ui import decision_panel
+
+    k = kiosk(card_frame(GREEN), cooldown_s=60)
+    k.wait_decision(DecisionKind.STRANGER)
+    qtbot.wait(int(decision_panel.MIN_SHOW_S * 1000) + 800)  # the answer's time is over...
+    assert k.window.panel.title.text() == "Not recognized — please see reception"  # ...they stay
+    k.show(EMPTY)
+    qtbot.waitUntil(lambda: k.window.live_view.shown_marks() is None
+                    or not k.window.live_view.shown_marks().marks, timeout=1000)
+    qtbot.waitUntil(lambda: k.window.panel.style_name == "idle", timeout=3000)
+
+
+def test_a_camera_that_drops_out_greys_the_picture_and_stops_inviting(kiosk, qtbot):
+    k = kiosk(card_frame(RED))
+    k.wait_decision(DecisionKind.WELCOME)
+    k.camera.unplug()
+    qtbot.waitUntil(lambda: k.window.live_view.trouble != "", timeout=5000)
+    assert k.window.live_view.shown_marks() is None
+    qtbot.waitUntil(lambda: k.window.panel.title.text().startswith("The camera is not working"),
+                    timeout=8000)
 
 
 def test_a_locked_log_keeps_the_screen_responsive_and_the_door_shut(kiosk, qtbot):
@@ -371,3 +423,27 @@ def test_switching_away_from_a_hung_camera_does_not_freeze_the_window(kiosk, qtb
     assert time.monotonic() - t0 < 1.5
     qtbot.waitUntil(lambda: k.controller.camera_status().ok, timeout=5000)
     hung.release.set()
+
+
+def test_chimes_only_when_the_setting_asks_and_a_different_one_for_a_refusal(qtbot, tmp_path):
+    from kiosk.ui.sound import Chimes
+    from tests.ui_helpers import Kiosk
+
+    played = []
+
+    def player(path):
+        played.append((path.name, path.read_bytes()))
+
+    quiet = Kiosk(qtbot, tmp_path / "quiet", [card_frame(RED)], people=CARD_PEOPLE, chimes=Chimes(player))
+    quiet.wait_decision(DecisionKind.WELCOME)
+    quiet.close()
+    assert played == []
+    loud = Kiosk(qtbot, tmp_path / "loud", [card_frame(RED)], people=CARD_PEOPLE, chimes=Chimes(player),
+                 sound=True)
+    loud.wait_decision(DecisionKind.WELCOME)
+    loud.show(card_frame(GREEN))
+    loud.wait_decision(DecisionKind.STRANGER)
+    loud.close()
+    (first, welcome), (last, refusal) = played[0], played[-1]
+    assert (first, last) == ("welcome.wav", "refusal.wav") and welcome[:4] == b"RIFF"
+    assert welcome != refusal

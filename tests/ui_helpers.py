@@ -32,6 +32,8 @@ def card_frame(*faces) -> np.ndarray:
 RED = ("red", (250, 130, 150, 180))
 BLUE = ("blue", (250, 130, 150, 180))
 GREEN = ("green", (250, 130, 150, 180))
+GREEN_LEFT = (*GREEN, 0.3)  # Gina with her head turned a little to her own left
+GREEN_RIGHT = (*GREEN, -0.3)
 EMPTY = card_frame()
 
 
@@ -57,7 +59,8 @@ class ScriptedPrompter:
     """Stands in for the person at the screen (see kiosk.ui.prompter.Prompter).
 
     PIN prompts take `answers` in turn (None = cancel) and are recorded in `asked`;
-    `confirm` answers `answer` and records the question in `questions`; `ask_text` answers
+    `confirm` answers `replies` in turn, then `answer`, and records the question in
+    `questions`; `ask_text` answers
     `texts` in turn; file choices answer `files` in turn; `inform` records in `told`;
     `run(dialog)` records the dialog in `opened` without running it.
     """
@@ -66,6 +69,7 @@ class ScriptedPrompter:
         self.answers = list(answers)
         self.asked: list[tuple[str, str]] = []
         self.answer = True
+        self.replies: list[bool] = []
         self.questions: list[str] = []
         self.texts: list[str | None] = []
         self.files: list = []
@@ -85,7 +89,7 @@ class ScriptedPrompter:
 
     def confirm(self, text: str) -> bool:
         self.questions.append(text)
-        return self.answer
+        return self.replies.pop(0) if self.replies else self.answer
 
     def inform(self, text: str) -> None:
         self.told.append(text)
@@ -131,7 +135,7 @@ class Kiosk:
 
     def __init__(self, qtbot, tmp_path, frames_bgr=(EMPTY,), *, people=None, enrol=None,
                  engine_factory=None, camera=None, kiosk_mode=False, pin=None, fps=30.0,
-                 **overrides):
+                 chimes=None, **overrides):
         from kiosk.core.storage.sqlite import SqliteStore
         from kiosk.ui.app import build_window
 
@@ -148,7 +152,7 @@ class Kiosk:
         self.window = build_window(
             self.settings, self.store, camera=camera or (lambda: self.camera),
             engine_factory=engine_factory or fakes.fake_engine, kiosk_mode=kiosk_mode,
-            prompter=self.pin, camera_backoff_s=FAST_BACKOFF)
+            prompter=self.pin, chimes=chimes, camera_backoff_s=FAST_BACKOFF)
         self.controller = self.window.controller
         self.decisions, self.prompts = [], []
         self.controller.decided.connect(self.decisions.append)

@@ -1,4 +1,4 @@
-"""`kiosk admin set-pin|reset-pin`, `kiosk store backup|repair`, `kiosk door test`.
+"""`kiosk admin set-pin|reset-pin`, `kiosk store backup|repair|copy`, `kiosk door test`.
 
 PINs are read with :func:`getpass.getpass` (not echoed) or, with ``--pin-stdin``, as lines of
 standard input in prompt order: the current PIN (only when one is set and needed), the new
@@ -64,6 +64,11 @@ def _refuse(message: str) -> int:
 # --- store --------------------------------------------------------------------------------
 def cmd_store(args) -> int:
     settings = load_settings(args)
+    if args.action == "copy":
+        from kiosk.core.storage.site_copy import copy_to_server
+
+        print(copy_to_server(settings.database_path, args.to).summary())
+        return 0
     if args.action == "repair":
         from kiosk.core.storage.repair import repair
 

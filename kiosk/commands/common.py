@@ -10,15 +10,17 @@ from kiosk.core.base.vocabulary import Source
 
 
 def load_settings(args) -> settings_mod.Settings:
-    flags = {k: getattr(args, k, None) for k in ("data_dir", "weights_dir", "runtime")}
+    flags = {k: getattr(args, k, None) for k in ("data_dir", "weights_dir", "runtime", "store")}
     return settings_mod.load(flags)
 
 
 @contextmanager
 def open_store(settings, read_only: bool = False):
+    """The store; a command needs its server (no offline start: it says why it cannot reach
+    it), and sends what this kiosk queued while offline first."""
     from kiosk.core.storage.store import open_store as open_backend
 
-    store = open_backend(settings, read_only=read_only)
+    store = open_backend(settings, read_only=read_only, offline_ok=False)
     try:
         yield store
     finally:

@@ -17,6 +17,8 @@ def cmd_enroll(args) -> int:
             print(f"error: nothing enrolled — {files.errors[0]}", file=sys.stderr)
             return 2
         person = desk.enrol(args.name, files.shots, args.employee_id)
+    for took in filter(None, (shot.took_text() for shot in files.shots)):
+        print(took)
     print(f"enrolled {person.name}" + (f" ({person.employee_id})" if person.employee_id else "")
           + f": {len(files.shots)} new template(s), {person.template_count} in all")
     return 0
@@ -38,10 +40,12 @@ def _photos_of(folder: Path, skipped: list[str]) -> list[Path]:
     return photos
 
 
-def _enrol_person_dir(desk, folder: Path, skipped: list[str]) -> tuple[str, int]:
+def _enrol_person_dir(desk, folder: Path, run: "EnrolDirRun") -> tuple[str, int]:
     """Enrol one person's folder: ("enrolled" | "up to date" | "skipped", photos already in)."""
+    skipped = run.skipped
     files = desk.encode_files(_photos_of(folder, skipped), skip_enrolled_of=folder.name)
     skipped.extend(files.errors)
+    run.took.extend(filter(None, (shot.took_text() for shot in files.shots)))
     already = len(files.already_enrolled)
     if files.shots:
         desk.enrol(folder.name, files.shots)
@@ -60,7 +64,7 @@ def cmd_enroll_dir(args) -> int:
     with open_desk(args) as desk:
         try:
             for folder in tqdm(folders, desc="enrolling", unit="person", file=sys.stderr):
-                run.done[folder.name], already = _enrol_person_dir(desk, folder, run.skipped)
+                run.done[folder.name], already = _enrol_person_dir(desk, folder, run)
                 run.already += already
         except KioskError as exc:
             print(run.summary())
@@ -77,6 +81,7 @@ class EnrolDirRun:
     folders: list[Path]
     done: dict[str, str] = field(default_factory=dict)  # folder name -> outcome
     skipped: list[str] = field(default_factory=list)
+    took: list[str] = field(default_factory=list)  # photos whose other detections were ignored
     already: int = 0  # photos skipped because they are enrolled already
 
     def names(self, outcome: str) -> list[str]:
@@ -89,6 +94,7 @@ class EnrolDirRun:
             lines.append(f"  already enrolled (same image content), left as they are: {self.already} photo(s)"
                          f"; up to date: {', '.join(self.names('up to date')) or '-'}")
         lines += [f"  skipped: {reason}" for reason in self.skipped]
+        lines += [f"  {took}" for took in self.took]
         if left:
             lines.append(f"  not done (stopped before them): {', '.join(left)}")
             lines.append(f"  enrolled before the stop: {', '.join(enrolled) or 'nobody'}")

@@ -5,6 +5,7 @@ from datetime import date
 
 from kiosk.commands.common import emit_json, load_settings, open_store
 from kiosk.core.base.errors import KioskError
+from kiosk.core.base.types import KEEP, PersonChange
 
 
 def _person_dict(p) -> dict:
@@ -38,33 +39,35 @@ def _remove(store, args) -> int:
 
 
 def _rename(store, args) -> int:
-    renamed = store.rename(args.old, args.new)
+    renamed = store.update_person(args.old, PersonChange(name=args.new))
     print(f"renamed {args.old} -> {renamed.name}")
     return 0
 
 
 def _enable(store, args) -> int:
-    person = store.set_enabled(args.who, args.action == "enable")
+    person = store.update_person(args.who, PersonChange(enabled=args.action == "enable"))
     print(f"{person.name} is {'enabled' if person.enabled else 'disabled'}")
     return 0
 
 
 def _set(store, args) -> int:
-    """Change what was given: the employee id, and/or the dates (`-` clears one)."""
-    person = store.find_person(args.who)
-    if args.employee_id is not None:
-        person = store.set_employee_id(person.name, None if args.employee_id == "-" else args.employee_id)
-    if args.valid_from is not None or args.valid_until is not None:
-        start = _day(args.valid_from, "--valid-from", person.valid_from)
-        end = _day(args.valid_until, "--valid-until", person.valid_until)
-        person = store.set_validity(person.name, start, end)
-    print(_describe(person))
+    """Change what was given — the employee id and/or the dates (`-` clears one) — at once."""
+    change = PersonChange(employee_id=_text(args.employee_id),
+                          valid_from=_day(args.valid_from, "--valid-from"),
+                          valid_until=_day(args.valid_until, "--valid-until"))
+    if not change.changes():
+        raise KioskError("nothing to set: give --employee-id, --valid-from and/or --valid-until")
+    print(_describe(store.update_person(args.who, change)))
     return 0
 
 
-def _day(text: str | None, flag: str, current: date | None) -> date | None:
+def _text(text: str | None):
+    return KEEP if text is None else None if text == "-" else text
+
+
+def _day(text: str | None, flag: str):
     if text is None:
-        return current
+        return KEEP
     if text == "-":
         return None
     try:

@@ -106,6 +106,22 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+def cmd_evaluate_pad(args) -> int:
+    from kiosk import formatting
+    from kiosk.core.base.paths import committed_weights_dir
+    from kiosk.core.evaluation.pad import evaluate_pad
+    from kiosk.core.vision.liveness import PassiveLiveness
+
+    settings = load_settings(args)
+    engine = args.engine_factory(settings)
+    liveness = engine.liveness or PassiveLiveness(committed_weights_dir())
+    run = evaluate_pad(engine, liveness, Path(args.live), Path(args.attack), settings.pad_threshold,
+                       args.level or settings.security_level,
+                       Path(args.plot) if args.plot else None, _progress(args))
+    print(json.dumps(run.to_json_dict(), indent=2) if args.json else formatting.pad_run(run))
+    return 0
+
+
 def cmd_benchmark(args) -> int:
     from kiosk import formatting
     from kiosk.core.evaluation import benchmark

@@ -33,7 +33,9 @@ _PALETTE_RGB = np.array([PALETTE_BGR[n][::-1] for n in _NAMES], np.float32)
 
 
 def landmarks_for(box_xywh: tuple[int, int, int, int], turn: float = 0.0) -> dict:
-    """Where draw_face puts eyes, nose and mouth; `turn` shifts the nose (-1..1 eye widths)."""
+    """Where draw_face puts eyes, nose and mouth. `turn` shifts the nose by that many eye
+    distances towards +x: a nose offset in `kiosk.core.vision.pose`'s sense (0.3 is ~28 degrees
+    to the person's own left)."""
     x, y, w, h = box_xywh
     return {"left_eye": (x + 0.3 * w, y + 0.38 * h), "right_eye": (x + 0.7 * w, y + 0.38 * h),
             "nose": (x + (0.5 + 0.4 * turn) * w, y + 0.58 * h),
@@ -41,8 +43,9 @@ def landmarks_for(box_xywh: tuple[int, int, int, int], turn: float = 0.0) -> dic
 
 
 def draw_face(frame_bgr: np.ndarray, colour: str, box_xywh: tuple[int, int, int, int],
-              turn: float = 0.0) -> np.ndarray:
-    """Draw one colour card face into `frame_bgr` (in place) and return it."""
+              turn: float = 0.0, photo: bool = False) -> np.ndarray:
+    """Draw one colour card face into `frame_bgr` (in place) and return it. A ``photo`` card
+    has a white glare patch on its left cheek: `FakeLiveness` calls it flat."""
     import cv2
 
     x, y, w, h = box_xywh
@@ -54,22 +57,29 @@ def draw_face(frame_bgr: np.ndarray, colour: str, box_xywh: tuple[int, int, int,
         cv2.circle(frame_bgr, (int(cx), int(cy)), r, (25, 25, 25), -1)
     (mx0, my), (mx1, _) = marks["mouth_left"], marks["mouth_right"]
     cv2.line(frame_bgr, (int(mx0), int(my)), (int(mx1), int(my)), (25, 25, 25), max(2, r // 2))
+    if photo:
+        x0, y0, x1, y1 = _glare_patch(box_xywh)
+        cv2.rectangle(frame_bgr, (x0, y0), (x1 - 1, y1 - 1), (255, 255, 255), -1)
     return frame_bgr
 
 
-def face_frame(faces: Iterable[tuple[str, tuple[int, int, int, int]]] = (),
-               size: tuple[int, int] = (640, 480), background: int = 110) -> np.ndarray:
-    """A BGR frame of `size` (width, height) with the given (colour, box_xywh) faces."""
+def face_frame(faces: Iterable[tuple] = (), size: tuple[int, int] = (640, 480),
+               background: int = 110) -> np.ndarray:
+    """A BGR frame of `size` (width, height) with the given faces: (colour, box_xywh), then
+    optionally "photo" for a card held up as a photo and/or a number, the head turn (see
+    `landmarks_for`; > 0 the person's own left)."""
     width, height = size
     ramp = np.linspace(background - 30, background + 30, width, dtype=np.float32)
     frame_bgr = np.repeat(np.tile(ramp, (height, 1))[:, :, None], 3, axis=2).astype(np.uint8)
-    for colour, box in faces:
-        draw_face(frame_bgr, colour, box)
+    for colour, box, *extras in faces:
+        turn = next((float(e) for e in extras if isinstance(e, (int, float))), 0.0)
+        draw_face(frame_bgr, colour, box, turn, photo="photo" in extras)
     return frame_bgr
 
 
 class FakeDetector:
-    """Finds colour cards: connected regions of saturated pixels at least `min_face_px` big."""
+    """Finds colour cards: connected regions of saturated pixels at least `min_face_px` big,
+    with the nose where it is drawn (so a turned card is a turned head)."""
 
     def __init__(self, min_face_px: int = DEFAULT_DETECTOR.min_face_px, delay_s: float = 0.0):
         self.min_face_px = min_face_px
@@ -84,7 +94,7 @@ class FakeDetector:
         mask = ((hsv[..., 1] > 120) & (hsv[..., 2] > 60)).astype(np.uint8)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         min_px = self.min_face_px if min_face_px is None else min_face_px
-        faces = [self._face(stats[i]) for i in range(1, count)
+        faces = [self._face(stats[i], hsv[..., 2]) for i in range(1, count)
                  if min(stats[i][2], stats[i][3]) >= min_px]
         return sorted(faces, key=lambda f: -f.box_xywh[2] * f.box_xywh[3])
 
@@ -92,9 +102,20 @@ class FakeDetector:
         """Nothing to build."""
 
     @staticmethod
-    def _face(stat) -> Face:
+    def _face(stat, value: np.ndarray) -> Face:
         box = (int(stat[0]), int(stat[1]), int(stat[2]), int(stat[3]))
-        return Face(box, 0.99, landmarks_for(box))
+        return Face(box, 0.99, landmarks_for(box, _drawn_turn(box, value)))
+
+
+def _drawn_turn(box_xywh, value: np.ndarray) -> float:
+    """The `turn` a card was drawn with: where its dark nose is, in the band between eyes and
+    mouth (0 when there is none). ``value``: the frame's HSV value channel."""
+    x, y, w, h = box_xywh
+    band = value[y + int(0.52 * h):y + int(0.64 * h), x:x + w]
+    columns = np.flatnonzero((band < 60).any(axis=0))
+    if columns.size == 0:
+        return 0.0
+    return (float(columns.mean()) - 0.5 * w) / (0.4 * w)
 
 
 class FakeEmbedder:
@@ -135,18 +156,42 @@ def _chroma(colours: np.ndarray) -> np.ndarray:
     return centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-6)
 
 
-class FakeEngine(Engine):
-    """The real Engine (crops, encode_one, analyse) over the fake detector and embedder."""
+def _glare_patch(box_xywh) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of a photo card's glare: inside the card, so the card stays one box."""
+    x, y, w, h = box_xywh
+    return x + int(0.1 * w), y + int(0.46 * h), x + int(0.4 * w), y + int(0.68 * h)
 
-    def __init__(self, min_face_px: int = DEFAULT_DETECTOR.min_face_px, delay_s: float = 0.0):
-        super().__init__(FakeDetector(min_face_px, delay_s), FakeEmbedder(), 0.0, min_face_px)
+
+class FakeLiveness:
+    """A card with a white glare patch (`draw_face(photo=True)`) is flat (score 0.001); any
+    other card is live (0.9). Implements the real `Liveness` interface."""
+
+    def live_score(self, frame_rgb: np.ndarray, box_xywh) -> float:
+        x0, y0, x1, y1 = _glare_patch(box_xywh)
+        patch = frame_rgb[y0:y1, x0:x1]
+        glare = patch.size and float((patch.min(axis=2) > 240).mean()) > 0.5
+        return 0.001 if glare else 0.9
+
+    def warm_up(self) -> None:
+        """Nothing to build."""
+
+
+class FakeEngine(Engine):
+    """The real Engine (crops, encode_one, analyse) over the fake detector, embedder and
+    anti-spoofing check."""
+
+    def __init__(self, min_face_px: int = DEFAULT_DETECTOR.min_face_px, delay_s: float = 0.0,
+                 live_min_face_px: int = DEFAULT_DETECTOR.live_min_face_px):
+        super().__init__(FakeDetector(min_face_px, delay_s), FakeEmbedder(), 0.0, min_face_px,
+                         FakeLiveness(), live_min_face_px)
 
 
 def fake_engine(settings=None, load_delay_s: float = 0.0, delay_s: float = 0.0) -> FakeEngine:
     """An engine factory with Engine.load's signature; `load_delay_s` mimics model loading."""
     if load_delay_s:
         time.sleep(load_delay_s)
-    return FakeEngine(getattr(settings, "min_face_px", DEFAULT_DETECTOR.min_face_px), delay_s)
+    return FakeEngine(getattr(settings, "min_face_px", DEFAULT_DETECTOR.min_face_px), delay_s,
+                      getattr(settings, "live_min_face_px", DEFAULT_DETECTOR.live_min_face_px))
 
 
 DEMO_PEOPLE = {"Alice": "red", "Bob": "blue"}

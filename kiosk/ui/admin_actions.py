@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar, QToolButton, QWidget
 
 ITEMS = (("enrol", "Enrol a person…"), ("people", "People…"), ("log", "Access log…"),
-         ("settings", "Settings…"),
+         ("report", "Attendance…"), ("settings", "Settings…"),
          ("pin", "Change the admin PIN…"), ("mode", "Switch mode"),
          ("fullscreen", "Full screen"), ("quit", "Quit"))
 UNGATED = frozenset({"fullscreen", "pin"})  # entering full screen locks down; "pin" asks the old PIN itself

@@ -61,7 +61,7 @@ class SignalWatcher(QObject):
 
 def build_window(settings, store, *, camera=None, engine_factory: Callable = real_engine,
                  kiosk_mode: bool = False, prompter: Prompter | None = None,
-                 **controller_options) -> MainWindow:
+                 chimes=None, **controller_options) -> MainWindow:
     """The window, its front desk and its controller, not yet shown nor started.
 
     ``prompter`` asks the person at the screen (Qt's dialogs over the window by default)."""
@@ -74,7 +74,7 @@ def build_window(settings, store, *, camera=None, engine_factory: Callable = rea
                                  **controller_options)
     ask = prompter or LatePrompter()
     gate = AdminGate(PinGate(store), ask, nobody_enrolled=lambda: not store.people())
-    window = MainWindow(controller, gate, ask, kiosk_mode=kiosk_mode)
+    window = MainWindow(controller, gate, ask, kiosk_mode=kiosk_mode, chimes=chimes)
     if isinstance(ask, LatePrompter):
         ask.parent = window
     return window

@@ -17,7 +17,8 @@ from kiosk.core.camera.frames import LatestFrame, RateMeter
 
 MARK_COLOURS = {MarkState.KNOWN: QColor(40, 200, 90), MarkState.UNKNOWN: QColor(235, 90, 60),
                 MarkState.NEUTRAL: QColor(90, 170, 255)}
-MARKS_TTL_S = 1.5  # boxes older than this are stale (no analysis results coming)
+MARKS_TTL_S = 0.6  # boxes older than this are stale (no analysis results coming)
+MAX_MARK_LAG_FRAMES = 9  # boxes from an analysed frame this far behind the shown one: gone
 
 
 def bgr_qimage(frame_bgr: np.ndarray) -> QImage:
@@ -50,7 +51,9 @@ class LiveView(QWidget):
         self._image: QImage | None = None
         self._marks = None
         self._marks_at = 0.0
-        self.setMinimumSize(320, 240)
+        self.trouble = ""  # the camera's problem: the picture greys out under it
+        self.guide_px = 0  # > 0: a dashed square of that many frame pixels (the range setting)
+        self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._timer = QTimer(self, interval=max(1, int(1000 / fps)))
@@ -67,6 +70,21 @@ class LiveView(QWidget):
             self.placeholder = text
             self.update()
 
+    def set_camera_trouble(self, message: str) -> None:
+        """"" when the camera works; else the picture greys out, its boxes go, and
+        ``message`` says why (an old frame must not look live)."""
+        if message != self.trouble:
+            self.trouble = message
+            if message:
+                self._marks = None
+            self.update()
+
+    @Slot(int)
+    def set_guide(self, face_px: int) -> None:
+        """Show the smallest face the live screen looks at, as a square in the middle."""
+        self.guide_px = face_px
+        self.update()
+
     @Slot(object)
     def set_marks(self, marks) -> None:
         """`marks`: a frontdesk.desk.Marks (seq, frame_shape, FaceMark tuple)."""
@@ -74,8 +92,12 @@ class LiveView(QWidget):
         self.update()
 
     def shown_marks(self):
-        """The marks drawn now: the latest analysed frame's, or None when they are stale."""
-        if self._marks is None or time.monotonic() - self._marks_at > MARKS_TTL_S:
+        """The marks drawn now: those of a recent analysed frame, None when they are stale
+        (no fresh analysis, or the picture has moved on: a face that left takes its tag)."""
+        if self._marks is None or self.trouble:
+            return None
+        if (time.monotonic() - self._marks_at > MARKS_TTL_S
+                or self._seq - self._marks.seq > MAX_MARK_LAG_FRAMES):
             return None
         return self._marks
 
@@ -109,7 +131,17 @@ class LiveView(QWidget):
         else:
             self._paint_frame(painter)
             self._paint_marks(painter)
+            self._paint_guide(painter)
+            if self.trouble:
+                self._paint_trouble(painter)
         painter.end()
+
+    def _paint_trouble(self, painter: QPainter) -> None:
+        painter.fillRect(self.rect(), QColor(18, 20, 24, 200))  # the last picture, greyed out
+        painter.setPen(QColor(235, 238, 242))
+        painter.setFont(QFont(self.font().family(), 18))
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                         self.trouble)
 
     def _paint_placeholder(self, painter: QPainter) -> None:
         painter.setPen(QColor(200, 205, 215))
@@ -128,6 +160,22 @@ class LiveView(QWidget):
         painter.drawImage(QRectF(0, 0, target.width(), target.height()), self._image)
         painter.restore()
 
+    def guide_rect(self) -> QRectF | None:
+        """Where the guide square is drawn (widget pixels), or None."""
+        if not self.guide_px or self._image is None:
+            return None
+        target = self.target_rect()
+        side = self.guide_px * target.width() / self._image.width()
+        return QRectF(target.center().x() - side / 2, target.center().y() - side / 2, side, side)
+
+    def _paint_guide(self, painter: QPainter) -> None:
+        rect = self.guide_rect()
+        if rect is None:
+            return
+        painter.setPen(QPen(QColor(255, 210, 60), 2, Qt.PenStyle.DashLine))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(rect)
+
     def _paint_marks(self, painter: QPainter) -> None:
         marks = self.shown_marks()
         if marks is None:
@@ -136,7 +184,8 @@ class LiveView(QWidget):
         height, width = marks.frame_shape
         scale = target.width() / width
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        font = QFont(self.font().family(), max(11, int(16 * scale)))
+        font = QFont(self.font().family())
+        font.setPixelSize(int(min(max(14, 20 * scale), max(14, 0.04 * self.height()))))
         font.setBold(True)
         painter.setFont(font)
         for mark in marks.marks:
@@ -149,7 +198,7 @@ class LiveView(QWidget):
             x = width - x - w
         box = QRectF(target.x() + x * scale, target.y() + y * scale, w * scale, h * scale)
         colour = MARK_COLOURS.get(mark.state, MARK_COLOURS[MarkState.NEUTRAL])
-        painter.setPen(QPen(colour, max(2.0, 3.0 * scale)))
+        painter.setPen(QPen(colour, max(2.0, min(3.0 * scale, 0.005 * self.height()))))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(box, 6, 6)
         if mark.label:
@@ -159,7 +208,7 @@ class LiveView(QWidget):
     def _paint_label(painter: QPainter, label: str, box: QRectF, colour: QColor) -> None:
         metrics = painter.fontMetrics()
         text_w, text_h = metrics.horizontalAdvance(label) + 14, metrics.height() + 6
-        top = box.top() - text_h if box.top() - text_h >= 0 else box.bottom()
+        top = box.top() - text_h if box.top() - text_h >= 0 else box.top()  # no room: inside
         plate = QRectF(box.left() - 1, top, max(text_w, 40), text_h)
         painter.fillRect(plate, colour)
         painter.setPen(QColor(255, 255, 255))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QVBoxLayout, QWidget
 
 from kiosk.core.base.errors import KioskError
@@ -20,19 +20,22 @@ from kiosk.core.base.vocabulary import CameraState, Mode, ModelState
 from kiosk.ui.admin import AdminGate
 from kiosk.ui.admin_actions import AdminActions, CornerHotspot
 from kiosk.ui.controller import KioskController, ModelStatus
+from kiosk.ui.decision_panel import DecisionPanel
 from kiosk.ui.enrol_dialog import EnrolDialog
 from kiosk.ui.live_view import LiveView
 from kiosk.ui.log_dialog import LogDialog
 from kiosk.ui.people_dialog import PeopleDialog
 from kiosk.ui.prompter import Prompter
+from kiosk.ui.report_dialog import ReportDialog
+from kiosk.ui.screen_fit import fit_to_screen
 from kiosk.ui.settings_dialog import SettingsDialog
+from kiosk.ui.sound import Chimes
 from kiosk.ui.widgets import (
     IDLE_TEXT,
     NOBODY_ENROLLED,
     VIDEO_FILTER,
     CameraBanner,
     ClaimEntry,
-    DecisionPanel,
     StatusLine,
 )
 
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 
 STARTING_TEXT = "Starting… the face model is loading"
 NO_PICTURE = "No picture from the camera"
+CAMERA_DOWN_TEXT = "The camera is not working — please see reception"
 PLACEHOLDERS = {CameraState.CONNECTING: "Starting the camera…",
                 CameraState.LIVE: "Starting the camera…"}
 WINDOW_CSS = ("QMainWindow, #central { background: #12151b; }"
@@ -52,17 +56,18 @@ GUARD_MS = 2000  # how often kiosk mode makes sure it is in front and full scree
 
 class MainWindow(QMainWindow):
     def __init__(self, controller: KioskController, admin: AdminGate, prompter: Prompter, *,
-                 kiosk_mode: bool = False):
+                 kiosk_mode: bool = False, chimes: Chimes | None = None):
         super().__init__()
         self.controller, self.admin, self.prompter = controller, admin, prompter
+        self.chimes = chimes or Chimes()
         self.kiosk_mode = False
         self.shut_down = False
         self._force = False
         self._enrolled: int | None = None
         self._door_open = False
+        self._camera_working = True
         self.setWindowTitle("Front desk")
         self.setStyleSheet(WINDOW_CSS)
-        self.resize(1024, 768)
         self._build()
         self.admin_actions = AdminActions(self, admin, self._handlers())
         self.addToolBar(self.admin_actions.toolbar)
@@ -93,14 +98,16 @@ class MainWindow(QMainWindow):
 
     def _handlers(self) -> dict:
         return {"enrol": lambda: self.open_enrol(None), "people": self.open_people,
-                "log": self.open_log, "settings": self.open_settings,
+                "log": self.open_log, "report": self.open_report, "settings": self.open_settings,
                 "pin": self.admin.change_pin, "mode": self._switch_mode,
                 "fullscreen": self.toggle_fullscreen, "quit": self._quit}
 
     def _wire(self) -> None:
         c = self.controller
         c.marksChanged.connect(self.live_view.set_marks)
+        c.marksChanged.connect(self._on_marks)
         c.decided.connect(self.panel.show_decision)
+        c.decided.connect(self._chime)
         c.prompted.connect(self.panel.show_prompt)
         c.modelChanged.connect(self._on_model)
         c.modeChanged.connect(self._on_mode)
@@ -116,7 +123,8 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """Show the window first, then start the threads (the model loads behind it)."""
-        self.showFullScreen() if self.kiosk_mode else self.show()
+        fit_to_screen(self, QSize(1024, 768))
+        self.show_full_screen() if self.kiosk_mode else self.show()
         self.controller.start()
         self._status_timer.start()
         self.refresh_status()
@@ -128,12 +136,23 @@ class MainWindow(QMainWindow):
         camera = c.camera_status()
         self.banner.show_status(camera)
         self.live_view.set_placeholder(PLACEHOLDERS.get(camera.state, NO_PICTURE))
+        self.live_view.set_camera_trouble("" if camera.state in PLACEHOLDERS else CAMERA_DOWN_TEXT)
+        self._camera_ok(camera.state in PLACEHOLDERS)
         door = c.door_health()
         self.status_line.show_state(
             camera=camera, preview_fps=self.live_view.fps(), analysis_fps=c.analysis_fps(),
             analysis_ms=c.worker.last_ms, model=c.model.state, mode=c.mode,
             door_open=self._door_open, enrolled=self._enrolled,
             door=door.summary() if door is not None else "")
+
+    @Slot(object)
+    def _chime(self, decision) -> None:
+        if self.controller.settings.sound:
+            self.chimes.play(decision.accepted)
+
+    @Slot(object)
+    def _on_marks(self, marks) -> None:
+        self.panel.set_faces_in_view(bool(marks.marks))
 
     @Slot(bool)
     def _on_door(self, is_open: bool) -> None:
@@ -152,13 +171,22 @@ class MainWindow(QMainWindow):
         self._refresh_idle()
         self.refresh_status()
 
+    def _camera_ok(self, ok: bool) -> None:
+        if ok != self._camera_working:
+            self._camera_working = ok
+            if not ok:
+                self.panel.set_faces_in_view(False)  # nobody can be seen any more
+            self._refresh_idle()
+
     def _refresh_idle(self) -> None:
-        """The panel's resting text: it depends on the model's state, the mode and whether
-        anyone is enrolled yet."""
+        """The panel's resting text: it depends on the model's state, the camera, the mode
+        and whether anyone is enrolled yet (it never invites people to a dead camera)."""
         state = self.controller.model.state
         idle = IDLE_TEXT[self.controller.mode] if state == ModelState.READY else STARTING_TEXT
         if state == ModelState.FAILED:
             idle = "Face recognition is unavailable — please see reception"
+        elif not self._camera_working:
+            idle = CAMERA_DOWN_TEXT
         first_run = state == ModelState.READY and self._enrolled == 0
         self.panel.set_idle_text(idle, NOBODY_ENROLLED if first_run else "")
 
@@ -198,8 +226,11 @@ class MainWindow(QMainWindow):
     def open_log(self) -> None:
         self.prompter.run(LogDialog(self.controller.store, self.prompter, self))
 
+    def open_report(self) -> None:
+        self.prompter.run(ReportDialog(self.controller.store, self.prompter, self))
+
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.controller.settings, self.prompter, self)
+        dialog = SettingsDialog(self.controller.settings, self.prompter, self, self.controller.frames)
         self.prompter.run(dialog)
         if dialog.result_settings is not None:
             try:
@@ -215,10 +246,17 @@ class MainWindow(QMainWindow):
         """Entering kiosk mode needs no PIN; leaving it does."""
         if not self.kiosk_mode:
             self._set_kiosk_mode(True)
-            self.showFullScreen()
+            self.show_full_screen()
         elif self.admin.unlock("Leave full screen"):
             self._set_kiosk_mode(False)
             self.showNormal()
+
+    def show_full_screen(self) -> None:
+        """Full screen, also in a bare X session with no window manager to do it (a kiosk
+        session often has none): the window takes the whole screen itself first."""
+        screen = self.screen() or QApplication.primaryScreen()
+        self.setGeometry(screen.geometry())
+        self.showFullScreen()
 
     def _quit(self) -> None:
         self._force = True  # the PIN was given for "Quit"
@@ -240,10 +278,14 @@ class MainWindow(QMainWindow):
         if not self.kiosk_mode or QApplication.activeModalWidget() is not None:
             return
         if not self.isFullScreen() or self.isMinimized():
-            self.showFullScreen()
+            self.show_full_screen()
         if not self.isActiveWindow():
             self.raise_()
             self.activateWindow()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.panel.set_scale(self.width(), self.height())
+        super().resizeEvent(event)
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if (event.type() == QEvent.Type.WindowStateChange and self.kiosk_mode
@@ -283,5 +325,6 @@ class MainWindow(QMainWindow):
         self._status_timer.stop()
         self._guard.stop()
         self.live_view.stop()
+        self.chimes.close()
         self.hide()  # the window goes at once even if the model is still loading
         self.controller.shutdown()

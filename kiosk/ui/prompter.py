@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from kiosk.ui.idle import IDLE_CLOSE_S, close_when_idle
+from kiosk.ui.screen_fit import fit_to_screen
 
 
 class Prompter(Protocol):
@@ -46,7 +47,9 @@ class DialogPrompter:
         return self.parent.windowTitle() if self.parent is not None else "Front desk"
 
     def run(self, dialog: QDialog) -> int:
-        """Run a modal dialog (closed after ``idle_s`` idle), then let Qt delete it."""
+        """Run a modal dialog fitted to the screen (closed after ``idle_s`` idle), then let
+        Qt delete it."""
+        fit_to_screen(dialog)
         code = close_when_idle(dialog, self.idle_s).exec()
         dialog.deleteLater()
         return code

@@ -32,7 +32,7 @@ from kiosk.core.base.vocabulary import DecisionKind, ModelState
 from kiosk.ui.window_check import throwaway_window
 
 CAMERA_FPS = 30.0
-TARGETS = {"window_visible_s": 2.0, "ready_s": 12.0, "preview_fps": 25.0, "decision_ms": 300.0}
+TARGETS = {"window_visible_s": 2.0, "ready_s": 1.5, "preview_fps": 25.0, "decision_ms": 300.0}
 
 
 class PresenceCamera:

@@ -1,39 +1,26 @@
-"""Small widgets of the front-desk screen: decision panel, camera banner, claim entry, status."""
+"""Small widgets of the front-desk screen: camera banner, claim entry, status, a picture."""
 from __future__ import annotations
 
 import math
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
-from kiosk.core.base.vocabulary import CameraState, DecisionKind, Mode
+from kiosk.core.base.vocabulary import CameraState, Mode
 from kiosk.core.camera.capture import CameraStatus
-from kiosk.core.frontdesk.decisions import Decision
 
 IDLE_TEXT = {Mode.RECOGNIZE: "Welcome! Please look at the camera",
              Mode.VERIFY: "Scan your badge or type your employee ID"}
 NOBODY_ENROLLED = "Nobody is enrolled yet — an admin can add people with “Enrol a person…”"
-STYLE_BY_KIND = {
-    DecisionKind.WELCOME: "good", DecisionKind.VERIFIED: "good",
-    DecisionKind.STRANGER: "bad", DecisionKind.REFUSED: "bad", DecisionKind.NOT_LOGGED: "bad",
-    DecisionKind.TIMED_OUT: "info", DecisionKind.UNKNOWN_CLAIM: "info",
-    DecisionKind.NO_TEMPLATES: "info",
-}
-PANEL_COLOURS = {  # (background, text)
-    "idle": ("#1f2430", "#e8ecf3"), "prompt": ("#1d4f91", "white"),
-    "good": ("#1e8e4e", "white"), "bad": ("#b2412e", "white"), "info": ("#6b5a1e", "white"),
-}
-MIN_SHOW_S = 4.0  # a decision stays on screen at least this long
-TOGETHER_S = 1.0  # decisions this close together are shown together (several faces)
 
 
 def plain_label(text: str = "", **options) -> QLabel:
@@ -44,72 +31,37 @@ def plain_label(text: str = "", **options) -> QLabel:
     return label
 
 
-class DecisionPanel(QFrame):
-    """The large text under the preview: idle invitation, verify prompt, or a decision."""
+class Picture(QWidget):
+    """A pixmap drawn as large as fits, keeping its shape (a QLabel's pixmap would make the
+    label at least the pixmap's size, too big for a small screen)."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, min_size: QSize = QSize(200, 100), parent: QWidget | None = None):
         super().__init__(parent)
-        self.setObjectName("decisionPanel")
-        self.title = plain_label(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
-        self.detail = plain_label(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
-        self.title.setStyleSheet("font-size: 40px; font-weight: 700; background: transparent;")
-        self.detail.setStyleSheet("font-size: 20px; background: transparent;")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 14, 18, 14)
-        layout.addWidget(self.title)
-        layout.addWidget(self.detail)
-        self.setMinimumHeight(140)
-        self.style_name = "idle"
-        self._shown: list[Decision] = []
-        self._shown_at = 0.0
-        self._idle, self._idle_detail = IDLE_TEXT[Mode.RECOGNIZE], ""
-        self._clear = QTimer(self, singleShot=True)
-        self._clear.timeout.connect(self.show_idle)
-        self.show_idle()
+        self._pixmap = QPixmap()
+        self._min_size = min_size
 
-    def set_idle_text(self, text: str, detail: str = "") -> None:
-        self._idle, self._idle_detail = text, detail
-        if self.style_name == "idle":
-            self.show_idle()
+    def set_pixmap(self, pixmap: QPixmap) -> None:
+        self._pixmap = pixmap
+        self.updateGeometry()
+        self.update()
 
-    @Slot()
-    def show_idle(self) -> None:
-        self._set("idle", self._idle, self._idle_detail)
+    def pixmap(self) -> QPixmap:
+        return self._pixmap
 
-    @Slot(str)
-    def show_prompt(self, text: str) -> None:
-        if text:
-            self._clear.stop()
-            self._set("prompt", text, "")
-        elif self.style_name == "prompt":
-            self.show_idle()
+    def sizeHint(self) -> QSize:
+        return self._pixmap.size() if not self._pixmap.isNull() else self._min_size
 
-    @Slot(object)
-    def show_decision(self, decision: Decision) -> None:
-        """Show a decision; several within TOGETHER_S (several faces) share the panel."""
-        now = time.monotonic()
-        together = self.style_name in ("good", "bad", "info") and now - self._shown_at < TOGETHER_S
-        # Someone announced again within TOGETHER_S (a short cooldown) replaces their own
-        # line: each headline is shown once.
-        earlier = [x for x in self._shown if x.message != decision.message] if together else []
-        self._shown = earlier + [decision]
-        self._shown_at = now
-        style = STYLE_BY_KIND.get(decision.kind, "info")
-        if together and STYLE_BY_KIND.get(self._shown[0].kind) != style:
-            style = "info"
-        door = any(d.door_open_s > 0 for d in self._shown)
-        self._set(style, "\n".join(d.message for d in self._shown[-3:]),
-                  "Door open — please come in" if door else "")
-        self._clear.start(int(max(MIN_SHOW_S, decision.door_open_s) * 1000))
+    def minimumSizeHint(self) -> QSize:
+        return self._min_size
 
-    def _set(self, style: str, title: str, detail: str) -> None:
-        self.style_name = style
-        background, colour = PANEL_COLOURS[style]
-        self.setStyleSheet(f"#decisionPanel {{ background:{background}; border-radius:10px; }}"
-                           f" QLabel {{ color:{colour}; }}")
-        self.title.setText(title)
-        self.detail.setText(detail)
-        self.detail.setVisible(bool(detail))
+    def paintEvent(self, _event) -> None:
+        if self._pixmap.isNull():
+            return
+        scaled = self._pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        x, y = (self.width() - scaled.width()) // 2, (self.height() - scaled.height()) // 2
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(x, y, scaled.width(), scaled.height(), self._pixmap)
 
 
 class CameraBanner(QFrame):
@@ -203,6 +155,7 @@ class StatusLine(QLabel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)  # a long line wraps: it never makes the window wider
         self.setStyleSheet("font-size: 14px; color:#c9d1dc; padding: 2px 6px;")
 
     def show_state(self, *, camera: CameraStatus, preview_fps: float, analysis_fps: float,

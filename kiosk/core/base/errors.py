@@ -76,6 +76,16 @@ class UnknownTemplateError(StoreError):
     pass
 
 
+class ServerUnreachableError(StoreError):
+    """The shared store's server cannot be reached (down, no network, timed out): the kiosk
+    decides from its last snapshot and queues its log rows; admin changes must wait.
+    ``reason`` is the cause in a few words ("connection refused")."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason or message
+
+
 # --- devices and admin -------------------------------------------------------------------
 class CameraError(KioskError):
     pass

@@ -51,5 +51,14 @@ def weights_dir(override: str | os.PathLike | None = None) -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "weights"
 
 
+def committed_weights_dir() -> Path:
+    """The small model files that ship with the program (the anti-spoofing models): the
+    bundle's ``weights`` folder when frozen, else the repository's ``weights/``."""
+    bundle = bundle_dir()
+    if bundle is not None:
+        return bundle / "weights"
+    return Path(__file__).resolve().parents[3] / "weights"
+
+
 def database_path(data: Path) -> Path:
     return data / "kiosk.sqlite3"

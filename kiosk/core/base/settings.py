@@ -19,16 +19,17 @@ from typing import Any, Mapping
 
 from kiosk.core.base import paths
 from kiosk.core.base.errors import InvalidTextError, SettingsError
-from kiosk.core.base.specs import DEFAULT_DETECTOR, DEFAULT_MODEL
+from kiosk.core.base.specs import DEFAULT_DETECTOR, DEFAULT_MODEL, DEFAULT_PAD
 from kiosk.core.base.text import clean_label
-from kiosk.core.base.vocabulary import Mode, Runtime
+from kiosk.core.base.vocabulary import GroupPolicy, Mode, Runtime, SecurityLevel
 
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.toml"
 # Where the kiosk keeps and trusts its files: flags and environment only, never settings.toml
 # (a changed settings file must not be able to point the door at another store or model).
-PLACES = ("data_dir", "weights_dir")
+PLACES = ("data_dir", "weights_dir", "store")
+LIVE_FACE_RANGE = (20, 400)  # the live screen's smallest face, px: 20 is MTCNN's own minimum
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,24 @@ class Settings:
     runtime: Runtime = Runtime.LITERT_INT8
     verify_threshold: float = DEFAULT_MODEL.verify_threshold
     identify_threshold: float = DEFAULT_MODEL.identify_threshold
-    min_face_px: int = DEFAULT_DETECTOR.min_face_px
+    min_face_px: int = DEFAULT_DETECTOR.min_face_px  # photos: the smallest face used, px
+    # The live screen's range: faces smaller than this (px of the camera frame) are ignored, so
+    # people across the room are not tagged; 40 px is where recognition stops losing accuracy.
+    live_min_face_px: int = DEFAULT_DETECTOR.live_min_face_px
     margin_fraction: float = DEFAULT_MODEL.margin_fraction
     door_open_s: float = 5.0
     consecutive_frames: int = 3
     cooldown_s: float = 10.0
     verify_timeout_s: float = 8.0
     fullscreen: bool = False
+    security_level: SecurityLevel = SecurityLevel.PASSIVE  # see README "Photos and screens"
+    group_policy: GroupPolicy = GroupPolicy.ONE_AT_A_TIME  # staff and a stranger together
+    sound: bool = False  # a short chime on a welcome, another on a refusal
+    pad_threshold: float = DEFAULT_PAD.threshold  # live score (0..1) a face needs at passive
+    # The store: "" = the SQLite file in the data folder (one kiosk); a postgresql:// URL = a
+    # server shared by several kiosks (flag --store or KIOSK_STORE only, no password in it).
+    store: str = ""
+    offline_door_open: bool = True  # server unreachable: people in the last snapshot may enter
     kiosk_name: str = ""  # this kiosk's name in the access log; "" = the computer's name
     log_retention_days: int = 90  # access-log rows older than this are purged; 0 keeps all
     # The door output (see kiosk.core.door): none, command, http or serial. The HMAC secret
@@ -89,7 +101,8 @@ def changed_keys(old: Settings, new: Settings) -> tuple[str, ...]:
     return tuple(f.name for f in fields(Settings) if getattr(old, f.name) != getattr(new, f.name))
 
 
-_CHOICES = {"Mode": Mode, "Runtime": Runtime}
+_CHOICES = {"Mode": Mode, "Runtime": Runtime, "SecurityLevel": SecurityLevel,
+            "GroupPolicy": GroupPolicy}
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -119,12 +132,17 @@ def _known(values: Mapping[str, Any], source: str) -> dict[str, Any]:
 
 
 def validated(s: Settings) -> Settings:
-    for name in ("mode", "runtime"):  # typed values, also after replace()
+    for name in ("mode", "runtime", "security_level", "group_policy"):  # typed, also after replace()
         object.__setattr__(s, name, _coerce(name, getattr(s, name)))
     _check_threshold("verify_threshold", s.verify_threshold, DEFAULT_MODEL.verify_range)
     _check_threshold("identify_threshold", s.identify_threshold, DEFAULT_MODEL.identify_range)
     if s.consecutive_frames < 1 or s.min_face_px < 12:
         raise SettingsError("consecutive_frames must be >= 1 and min_face_px >= 12")
+    if not LIVE_FACE_RANGE[0] <= s.live_min_face_px <= LIVE_FACE_RANGE[1]:
+        raise SettingsError(f"live_min_face_px must lie in {LIVE_FACE_RANGE[0]}..{LIVE_FACE_RANGE[1]}"
+                            " (pixels of the camera frame)")
+    if not 0.0 <= s.pad_threshold < 1.0:
+        raise SettingsError("pad_threshold must lie in [0, 1): the live score a face needs")
     if s.log_retention_days < 0:
         raise SettingsError("log_retention_days must be 0 (keep everything) or more")
     if s.kiosk_name:

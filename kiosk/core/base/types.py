@@ -51,6 +51,32 @@ class Person:
         return ""
 
 
+class _Keep:
+    """The value of a PersonChange field left as it is (not a string: any text is a value)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
+
+
+@dataclass(frozen=True)
+class PersonChange:
+    """What to change about an enrolled person, all at once; a field left at KEEP stays.
+    ``employee_id``, ``valid_from`` and ``valid_until`` may be set to None (no id, no date)."""
+
+    name: str | _Keep = KEEP
+    employee_id: str | None | _Keep = KEEP
+    enabled: bool | _Keep = KEEP
+    valid_from: date | None | _Keep = KEEP
+    valid_until: date | None | _Keep = KEEP
+
+    def changes(self) -> dict:
+        """The fields that are not KEEP, by name."""
+        return {k: v for k, v in self.__dict__.items() if v is not KEEP}
+
+
 @dataclass(frozen=True)
 class Match:
     """The nearest enrolled person to one embedding, and whether it passes ``threshold``.

@@ -32,6 +32,9 @@ class DecisionKind(StrEnum):
     UNKNOWN_CLAIM = "unknown_claim"  # verify: nobody has that id or name
     NO_TEMPLATES = "no_templates"  # verify: the claimed person has no photos for this model
     NOT_ACTIVE = "not_active"  # an enrolled person who is disabled, or outside their dates
+    ATTACK = "attack"  # the face looked like a photo or a screen (told like a stranger)
+    GROUP = "group"  # staff with someone the door cannot let in: one at a time, please
+    CHALLENGE_FAILED = "challenge_failed"  # the head turn asked for did not come, or was flat
     TOO_MANY_CLAIMS = "too_many_claims"  # verify: typed claims came too fast
     NOT_LOGGED = "not_logged"  # the log could not be written: the door stays shut
 
@@ -50,6 +53,21 @@ class CameraState(StrEnum):
     RECONNECTING = "reconnecting"
     ENDED = "ended"
     STOPPED = "stopped"
+
+
+class SecurityLevel(StrEnum):
+    """How hard the kiosk checks that a live person, not a photo or a screen, is at the door."""
+
+    OFF = "off"  # the face alone
+    PASSIVE = "passive"  # + the anti-spoofing model on the frames it already analyses
+    CHALLENGE = "passive+challenge"  # + a random head turn, checked by geometry
+
+
+class GroupPolicy(StrEnum):
+    """What the door does when staff and someone it cannot let in are in view together."""
+
+    ONE_AT_A_TIME = "one_at_a_time"  # the door stays shut; they are asked to come one by one
+    WELCOME_KNOWN = "welcome_known"  # staff are welcomed, the others sent to reception
 
 
 class Source(StrEnum):
@@ -87,3 +105,10 @@ class DoorHealthState(StrEnum):
     OK = "ok"  # the last opening worked
     FAILING = "failing"  # the last opening, closing or start-up check failed
     DISABLED = "disabled"  # door_output = none
+
+
+class StoreKind(StrEnum):
+    """Where people, templates and the access log live (the ``store`` setting)."""
+
+    SQLITE = "sqlite"  # one file in the data folder: one kiosk
+    POSTGRESQL = "postgresql"  # a server shared by several kiosks

@@ -11,6 +11,7 @@ path of a folder of images (a looping slideshow, the demo mode) or of a single i
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -75,10 +76,13 @@ class OpenCvCamera:
     def read(self) -> np.ndarray:
         if self._cap is None:
             raise CameraError(f"{self.description} is not open")
-        ok, frame_bgr = self._cap.read()
-        if not ok and self.is_file:
+        try:
+            ok, frame_bgr = self._cap.read()
+        except Exception as exc:  # a driver or decoder error: a drop-out, not a crash
+            raise CameraError(f"{self.description} stopped sending frames ({exc})") from exc
+        if (not ok or frame_bgr is None) and self.is_file:
             frame_bgr = self._rewind()
-        elif not ok:
+        elif not ok or frame_bgr is None:
             raise CameraError(f"{self.description} stopped sending frames")
         return _readonly(frame_bgr)
 
@@ -100,8 +104,10 @@ class OpenCvCamera:
 
 
 def _quiet_video_capture(spec: int | str):
-    """cv2.VideoCapture without OpenCV's own error lines: the capture loop retries a missing
-    camera every few seconds and reports it once, calmly, through `logging`."""
+    """cv2.VideoCapture without OpenCV's or FFmpeg's own error lines: the capture loop
+    retries a missing camera or a bad file every few seconds and reports it once, calmly,
+    through `logging`. (FFmpeg reads its log level once, at the first capture.)"""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
     import cv2
 
     cv_logging = cv2.utils.logging

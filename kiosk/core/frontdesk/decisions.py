@@ -26,9 +26,12 @@ if TYPE_CHECKING:
 STRANGER_MESSAGE = "Not recognized — please see reception"
 REFUSAL_MESSAGE = "Sorry, we could not confirm it's you — please see reception"
 NOT_ACTIVE_MESSAGE = "Sorry, the door cannot open for you today — please see reception"
+ATTACK_MESSAGE = STRANGER_MESSAGE  # the same words as for a stranger: nothing to learn from
 NOT_LOGGED_MESSAGE = "Sorry, the door cannot open right now — please see reception"
 TOO_MANY_CLAIMS_MESSAGE = "Too many tries — please wait a moment, or see reception"
 PROMPT = "Please look at the camera"
+GROUP_MESSAGE = "One at a time, please — the door opens for one person"
+CHALLENGE_FAILED_MESSAGE = "Sorry, that did not work — please see reception"
 _STRANGER_KEY = "stranger"
 
 Clock = Callable[[], float]
@@ -50,6 +53,7 @@ class Decision:
     distance: float | None = None  # L2 distance of unit embeddings, lower is closer
     detail: str = ""  # the reason, for the log (never shown at the door)
     employee_id: str | None = None
+    live_score: float | None = None  # passive anti-spoofing, mean over the deciding frames
 
     def log_fields(self) -> dict[str, Any]:
         """Keyword arguments of `Store.log_event` (after the mode)."""
@@ -60,10 +64,23 @@ class Decision:
                     detail=self.detail, kind=str(self.kind),
                     employee_id=self.employee_id if self.accepted else None)
 
+    def presentation_attack(self, threshold: float) -> "Decision":
+        """This acceptance when the face looked like a photo or a screen: answered like a
+        stranger (never "spoof detected"), logged with the score."""
+        score = "none" if self.live_score is None else f"{self.live_score:.4f}"
+        return replace(self, kind=DecisionKind.ATTACK, message=ATTACK_MESSAGE, accepted=False,
+                       door_open_s=0.0,
+                       detail=f"presentation attack suspected: live score {score} < {threshold:g}")
+
     def not_active(self, reason: str) -> "Decision":
         """This acceptance for a person who may not come in now (disabled, out of dates)."""
         return replace(self, kind=DecisionKind.NOT_ACTIVE, message=NOT_ACTIVE_MESSAGE,
                        accepted=False, door_open_s=0.0, detail=f"{self.name}: {reason}")
+
+    def challenge_failed(self, reason: str) -> "Decision":
+        """This acceptance when the head turn asked for did not come in time."""
+        return replace(self, kind=DecisionKind.CHALLENGE_FAILED, message=CHALLENGE_FAILED_MESSAGE,
+                       accepted=False, door_open_s=0.0, detail=f"head-turn check failed: {reason}")
 
     def not_logged(self, reason: str) -> "Decision":
         """This decision when its log row could not be written: refused, door shut."""
@@ -110,25 +127,33 @@ class RecognizeTracker:
         self.door_open_s = door_open_s
         self._clock = clock
         self._streaks: dict[object, int] = {}
+        self._scores: dict[object, list[float]] = {}  # live scores over each streak
         self._announced_at: dict[object, float] = {}
 
     @classmethod
     def from_settings(cls, settings, clock: Clock = time.monotonic) -> "RecognizeTracker":
         return cls(settings.consecutive_frames, settings.cooldown_s, settings.door_open_s, clock)
 
-    def update(self, faces: Sequence["FaceResult"]) -> list[Decision]:
-        """Feed one analysed frame; returns the decisions it completes (often none)."""
-        best = _best_match_per_identity(faces)
+    def update(self, faces: Sequence["FaceResult"],
+               live_scores: Sequence[float | None] | None = None) -> list[Decision]:
+        """Feed one analysed frame (and each face's live score, None where not measured);
+        returns the decisions it completes (often none)."""
+        best = _best_face_per_identity(faces)
+        scores = live_scores or [None] * len(faces)
         self._streaks = {key: self._streaks.get(key, 0) + 1 for key in best}
+        self._scores = {key: [*self._scores.get(key, []), scores[i]] if scores[i] is not None
+                        else self._scores.get(key, []) for key, i in best.items()}
         decisions = []
-        for key, match in best.items():
+        for key, index in best.items():
             if self._streaks[key] >= self.consecutive_frames and not self._cooling(key):
                 self._announced_at[key] = self._clock()
-                decisions.append(recognition(match, self.door_open_s))
+                decision = recognition(faces[index].match, self.door_open_s)
+                decisions.append(replace(decision, live_score=_mean(self._scores.get(key))))
         return decisions
 
     def reset(self) -> None:
         self._streaks.clear()
+        self._scores.clear()
         self._announced_at.clear()
 
     def _cooling(self, key: object) -> bool:
@@ -149,17 +174,29 @@ def recognition(match: Match | None, door_open_s: float = 0.0) -> Decision:
                     employee_id=match.employee_id)
 
 
-def _best_match_per_identity(faces: Sequence["FaceResult"]) -> dict[object, Match | None]:
-    """person_id (or the stranger key) -> its closest match in this frame."""
-    best: dict[object, Match | None] = {}
-    for result in faces:
+def group_refusal(made: Sequence[Decision], others: int) -> Decision:
+    """Staff in view with ``others`` faces the door cannot let in: one refusal for them all,
+    the door shut (policy "one at a time")."""
+    names = ", ".join(d.name for d in made if d.accepted and d.name)
+    return Decision(DecisionKind.GROUP, Mode.RECOGNIZE, GROUP_MESSAGE, False,
+                    detail=f"{names} with {others} other face(s) the door cannot let in")
+
+
+def _best_face_per_identity(faces: Sequence["FaceResult"]) -> dict[object, int]:
+    """person_id (or the stranger key) -> the index of its closest face in this frame."""
+    best: dict[object, int] = {}
+    for index, result in enumerate(faces):
         match = result.match
         key = match.person_id if match is not None and match.accepted else _STRANGER_KEY
-        current = best.get(key)
+        current = faces[best[key]].match if key in best else None
         if key not in best or (match is not None and
                                (current is None or match.distance < current.distance)):
-            best[key] = match
+            best[key] = index
     return best
+
+
+def _mean(scores: Sequence[float] | None) -> float | None:
+    return float(sum(scores) / len(scores)) if scores else None
 
 
 # --- verify mode --------------------------------------------------------------------------
@@ -218,6 +255,7 @@ class VerifySession:
         self.decision: Decision | None = None
         self._verdict: bool | None = None
         self._streak: list[Match] = []
+        self._scores: list[float] = []
 
     @classmethod
     def from_settings(cls, claim: str, person: Person, settings,
@@ -237,19 +275,22 @@ class VerifySession:
     def seconds_left(self) -> float:
         return max(0.0, self.timeout_s - (self._clock() - self.started_at))
 
-    def update(self, match: Match | None) -> Decision | None:
-        """Feed the verify match of one analysed frame; returns the decision once made."""
+    def update(self, match: Match | None, live_score: float | None = None) -> Decision | None:
+        """Feed the verify match (and live score) of one analysed frame; returns the decision
+        once made."""
         if self.done:
             return None
         if match is None:
-            self._verdict, self._streak = None, []
+            self._verdict, self._streak, self._scores = None, [], []
             return self.poll()
         if match.accepted != self._verdict:
-            self._verdict, self._streak = match.accepted, []
+            self._verdict, self._streak, self._scores = match.accepted, [], []
         self._streak.append(match)
+        self._scores += [] if live_score is None else [live_score]
         if len(self._streak) >= self.consecutive_frames:
             best = min(self._streak, key=lambda m: m.distance)
-            return self.finish(verification(self.claim, self.person, best, self.door_open_s))
+            decision = verification(self.claim, self.person, best, self.door_open_s)
+            return self.finish(replace(decision, live_score=_mean(self._scores)))
         return self.poll()
 
     def poll(self) -> Decision | None:

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from kiosk.core.base.errors import InvalidTextError, KioskError, UnknownPersonError
-from kiosk.core.base.text import MAX_CHARS, clean_label
+from kiosk.core.base.errors import DuplicatePersonError, InvalidTextError, KioskError, UnknownPersonError
+from kiosk.core.base.text import MAX_CHARS, clean_label, clean_optional_label
 from kiosk.core.base.types import Face, Match, Person
-from kiosk.core.base.vocabulary import Mode, Source, TaskKind
+from kiosk.core.base.vocabulary import GroupPolicy, Mode, SecurityLevel, Source, TaskKind
 from kiosk.core.frontdesk import decisions
 from kiosk.core.frontdesk.decisions import ClaimLimiter, Decision, FaceMark, RecognizeTracker, VerifySession, marks_for
 from kiosk.core.frontdesk.doors import door_event
@@ -41,6 +42,8 @@ from kiosk.core.frontdesk.live import Task, boxes_only, check_claim
 from kiosk.core.recognition.engine import FaceResult, FrameAnalysis
 from kiosk.core.recognition.matching import Gallery
 from kiosk.core.storage.store import Store
+from kiosk.core.vision.challenge import ChallengeCheck, ChallengeSettings, ChallengeState
+from kiosk.core.vision.liveness import load_liveness
 
 if TYPE_CHECKING:
     from kiosk.core.base.settings import Settings
@@ -89,6 +92,16 @@ class PhotoVerdict:
     faces_in_image: int
 
 
+@dataclass
+class PendingChallenge:
+    """An acceptance held back until the person turns their head as asked (security level
+    passive+challenge): then announced, or refused when the time runs out."""
+
+    decision: Decision
+    check: ChallengeCheck
+    prompt: str = ""
+
+
 class DoorState:
     """Whether the door is open: until a time on the desk's clock."""
 
@@ -108,7 +121,8 @@ class FrontDesk:
 
     def __init__(self, store: Store, settings: "Settings", *, engine: "Engine | None" = None,
                  door_output: "DoorDriver | None" = None, source: Source = Source.SCREEN,
-                 clock=time.monotonic, today=date.today, gallery_check_s: float = CHECK_S):
+                 clock=time.monotonic, today=date.today, gallery_check_s: float = CHECK_S,
+                 rng: random.Random | None = None, challenge: ChallengeSettings = ChallengeSettings()):
         self.store = store
         self.settings = settings
         self.engine: "Engine | None" = None
@@ -120,6 +134,9 @@ class FrontDesk:
         self.session: VerifySession | None = None
         self.claims = ClaimLimiter(clock=clock)
         self.enrolling: Task | None = None
+        self.pending: PendingChallenge | None = None
+        self._rng = rng or random.SystemRandom()  # which side first: not guessable
+        self.challenge_settings = challenge
         self.door = DoorState(clock)
         self._door_shown = False
         self._purged_at = float("-inf")
@@ -130,7 +147,15 @@ class FrontDesk:
     def use_engine(self, engine: "Engine") -> None:
         """Decide with ``engine`` (call it on the deciding thread)."""
         self.engine = engine
+        self._configure_engine()
         self.gallery_watch.use_model(engine.model_id, engine.embedder.dim)
+
+    def _configure_engine(self) -> None:
+        """The engine finds faces as the settings say: photos from ``min_face_px``, camera
+        frames from ``live_min_face_px`` (the range)."""
+        engine, s = self.engine, self.settings
+        engine.min_face_px = engine.detector.min_face_px = s.min_face_px
+        engine.live_min_face_px = s.live_min_face_px
 
     @property
     def model_id(self) -> str:
@@ -144,9 +169,15 @@ class FrontDesk:
         return self.gallery_watch.gallery
 
     def apply_settings(self, settings: "Settings") -> DeskUpdate:
-        """Decide with new settings from now on; an open claim ends."""
+        """Decide with new settings from now on; an open claim ends. A security level that
+        needs the anti-spoofing models loads them here (on the deciding thread)."""
         self.settings = settings
         self.tracker = RecognizeTracker.from_settings(settings, self._clock)
+        self.pending = None
+        if self.engine is not None:
+            self._configure_engine()
+            if settings.security_level != SecurityLevel.OFF and self.engine.liveness is None:
+                self.engine.liveness = load_liveness(settings.security_level)
         return self._end_session()
 
     @property
@@ -163,13 +194,16 @@ class FrontDesk:
         engine = self._engine()
         size = self._refresh()
         task = self.task
+        if self.pending is not None and task.kind != TaskKind.ENROL:
+            return self._challenge_step(engine, frame_rgb, seq, size)
         if task.kind == TaskKind.VERIFY:
             analysis, made, prompt = self._verify_frame(engine, frame_rgb, task)
         else:
             analysis = engine.analyse(frame_rgb, self.gallery_watch.gallery,
-                                      self.settings.identify_threshold)
-            made, prompt = self._recognize_frame(analysis, task), None
-        enrol = (live_candidate(frame_rgb, analysis.faces, task.person_id)
+                                      self.settings.identify_threshold, live=True)
+            made, prompt = self._recognize_frame(frame_rgb, analysis, task), None
+        made, prompt = self._held_for_challenge(made, prompt)
+        enrol = (self._enrol_candidate(frame_rgb, analysis, task)
                  if task.kind == TaskKind.ENROL else None)
         marks = Marks(seq, frame_rgb.shape[:2],
                       marks_for(analysis.faces, show_names=task.kind == TaskKind.RECOGNIZE))
@@ -184,11 +218,14 @@ class FrontDesk:
         made, prompt = [], None
         if self.session is not None and (decision := self.session.poll()) is not None:
             made, prompt = [decision], self._end_session().prompt
+        if self.pending is not None and self.pending.check.timed_out():
+            made, prompt = self._challenge_outcome(self.pending.check.update(None))
         return self._update(made, prompt=prompt, gallery_size=size)
 
     def claim(self, text: str) -> DeskUpdate:
         """A typed or scanned employee id or name (verify mode)."""
-        if not str(text).strip() or self.settings.mode != Mode.VERIFY or self.enrolling is not None:
+        if (not str(text).strip() or self.settings.mode != Mode.VERIFY or self.enrolling is not None
+                or self.pending is not None):  # one person at a time: the head turn first
             return DeskUpdate()
         self._engine()
         self._end_session()
@@ -208,6 +245,7 @@ class FrontDesk:
         """Coach an enrolment: frames become candidate shots, nobody is announced."""
         update = self._end_session()
         self.enrolling = Task(TaskKind.ENROL, person_id)
+        self.pending = None  # an admin at the screen: nobody is let in meanwhile
         return update
 
     def end_enrolment(self) -> DeskUpdate:
@@ -225,6 +263,8 @@ class FrontDesk:
         check = check_claim(self._engine(), image_rgb, gallery, person.person_id,
                             self.settings.verify_threshold)
         decision = decisions.verification(claim, person, check.match)
+        if check.match is not None and check.match.accepted:
+            decision = replace(decision, live_score=self._live_score(image_rgb, check.analysis.faces[0]))
         decision = self._announce(decision) if log_it else self._checked_access(decision)
         faces = check.analysis.faces
         return PhotoVerdict(person, decision, check.match, faces[0].face if faces else None,
@@ -235,8 +275,8 @@ class FrontDesk:
         analysis = self._engine().analyse(image_rgb, self.gallery,
                                           self.settings.identify_threshold)
         if log_it:
-            for result in analysis.faces:
-                self._announce(decisions.recognition(result.match))
+            for result, score in zip(analysis.faces, self._live_scores(image_rgb, analysis)):
+                self._announce(replace(decisions.recognition(result.match), live_score=score))
         return list(analysis.faces)
 
     # --- enrolment ----------------------------------------------------------------------
@@ -258,6 +298,23 @@ class FrontDesk:
         return image_shot(self._engine(), image_rgb, source, self.gallery,
                           self.settings.identify_threshold, person_id)
 
+    def enrolment_target(self, name: str, employee_id: str | None = None) -> Person | None:
+        """The enrolled person ``name`` names (None: a new person), checked before any shot is
+        taken or saved: an InvalidTextError for an unusable name or id, a DuplicatePersonError
+        when ``employee_id`` is someone else's or ``name`` already has another id."""
+        name = clean_label(name, "a person's name")
+        employee_id = clean_optional_label(employee_id, "an employee id")
+        people = self.store.people()
+        same = next((p for p in people if p.name.casefold() == name.casefold()), None)
+        if employee_id is None:
+            return same
+        owner = next((p for p in people if (p.employee_id or "").casefold() == employee_id.casefold()), None)
+        if owner is not None and owner != same:
+            raise DuplicatePersonError(f"employee id {employee_id!r} is already {owner.name}'s")
+        if same is not None and same.employee_id is not None and owner is None:
+            raise DuplicatePersonError(f"{same.name} already has employee id {same.employee_id!r}")
+        return same
+
     def enrol(self, name: str, shots: Sequence[Shot], employee_id: str | None = None) -> Person:
         """Store the shots for ``name`` (a new or an enrolled person), all or nothing."""
         if not shots:
@@ -267,10 +324,100 @@ class FrontDesk:
                                  digests=[s.digest for s in shots])
 
     # --- deciding -----------------------------------------------------------------------
-    def _recognize_frame(self, analysis: FrameAnalysis, task: Task) -> list[Decision]:
+    def _recognize_frame(self, frame_rgb, analysis: FrameAnalysis, task: Task) -> list[Decision]:
         if task.kind != TaskKind.RECOGNIZE:
             return []
-        return self.tracker.update(analysis.faces)
+        scores = self._live_scores(frame_rgb, analysis)
+        made = self.tracker.update(analysis.faces, scores)
+        welcomed = any(d.accepted and not self._looks_flat(d.live_score) for d in made)
+        others = self._others_in_view(analysis, scores)
+        if self._challenging():  # the head turn is checked on one face: nobody else in view
+            others = len(analysis.faces) - 1
+        if welcomed and others and (self.settings.group_policy == GroupPolicy.ONE_AT_A_TIME
+                                    or self._challenging()):
+            return [decisions.group_refusal(made, others)]
+        return made
+
+    def _others_in_view(self, analysis: FrameAnalysis, scores: list[float | None]) -> int:
+        """Faces in the frame the door cannot let in: strangers, and staff faces that look
+        like a photo or a screen."""
+        return sum(f.match is None or not f.match.accepted or self._looks_flat(score)
+                   for f, score in zip(analysis.faces, scores))
+
+    def _enrol_candidate(self, frame_rgb, analysis: FrameAnalysis, task: Task):
+        """A live shot, refused when the face looks like a photo or a screen."""
+        scores = [self._live_score(frame_rgb, f) for f in analysis.faces[:1]]
+        return live_candidate(frame_rgb, analysis.faces, task.person_id,
+                              looks_flat=bool(scores) and self._looks_flat(scores[0]))
+
+    # --- is it a live person? -------------------------------------------------------------
+    def _live_scores(self, frame_rgb, analysis: FrameAnalysis) -> list[float | None]:
+        """Each face's passive live score — only for faces that could open the door."""
+        return [self._live_score(frame_rgb, f) if f.match is not None and f.match.accepted
+                else None for f in analysis.faces]
+
+    def _live_score(self, frame_rgb, result) -> float | None:
+        liveness = self._engine().liveness
+        if liveness is None or self.settings.security_level == SecurityLevel.OFF:
+            return None
+        return liveness.live_score(frame_rgb, result.face.box_xywh)
+
+    def _looks_flat(self, score: float | None) -> bool:
+        """Below the passive threshold (a missing score counts as below, when it is needed)."""
+        if self.settings.security_level == SecurityLevel.OFF:
+            return False
+        return score is None or score < self.settings.pad_threshold
+
+    def _checked_presentation(self, decision: Decision) -> Decision:
+        """An acceptance whose face looked like a photo or a screen becomes a refusal."""
+        if decision.accepted and self._looks_flat(decision.live_score):
+            return decision.presentation_attack(self.settings.pad_threshold)
+        return decision
+
+    # --- the head-turn challenge (passive+challenge) ----------------------------------------
+    def _challenging(self) -> bool:
+        return self.settings.security_level == SecurityLevel.CHALLENGE
+
+    def _held_for_challenge(self, made: list[Decision], prompt: str | None):
+        """Hold the first acceptance that passed every other check until the head turn; the
+        decisions to announce now, and the prompt."""
+        if not self._challenging():
+            return made, prompt
+        out = []
+        for decision in made:
+            checked = self._checked_access(self._checked_presentation(decision))
+            if checked.accepted and self.pending is None:
+                check = ChallengeCheck(self._rng, self._clock, self.challenge_settings)
+                self.pending = PendingChallenge(checked, check, check.state().prompt)
+                prompt = self.pending.prompt
+            else:
+                out.append(decision)
+        return out, prompt
+
+    def _challenge_step(self, engine, frame_rgb, seq: int, size: int | None) -> DeskUpdate:
+        """One frame of a challenge: the one face in view, if it is still the held person,
+        moves the check on."""
+        pending = self.pending
+        check = check_claim(engine, frame_rgb, self.gallery_watch.gallery, pending.decision.person_id,
+                            self.settings.verify_threshold, live=True)
+        faces = check.analysis.faces
+        same = len(faces) == 1 and check.match is not None and check.match.accepted
+        made, prompt = self._challenge_outcome(pending.check.update(faces[0].face.landmarks if same else None))
+        marks = Marks(seq, frame_rgb.shape[:2], marks_for(faces, show_names=False))
+        return self._update(made, marks=marks, prompt=prompt, gallery_size=size,
+                            analysis_ms=check.analysis.detect_ms + check.analysis.embed_ms)
+
+    def _challenge_outcome(self, state: ChallengeState) -> tuple[list[Decision], str | None]:
+        """The decisions and prompt change after a challenge frame (or its time-out)."""
+        pending = self.pending
+        if state.outcome is None:
+            changed = state.prompt != pending.prompt
+            pending.prompt = state.prompt
+            return [], state.prompt if changed else None
+        self.pending = None
+        if state.outcome == "passed":
+            return [pending.decision], ""
+        return [pending.decision.challenge_failed(state.reason or state.outcome)], ""
 
     def _verify_frame(self, engine, frame_rgb, task: Task):
         """(analysis, decisions, prompt change) of one frame in verify mode."""
@@ -279,8 +426,10 @@ class FrontDesk:
         if not self.gallery_watch.gallery.has_person(task.person_id):
             return boxes_only(engine, frame_rgb), [self._claim_gone()], self._end_session().prompt
         check = check_claim(engine, frame_rgb, self.gallery_watch.gallery, task.person_id,
-                            self.settings.verify_threshold)
-        decision = self.session.update(check.match)
+                            self.settings.verify_threshold, live=True)
+        score = (self._live_score(frame_rgb, check.analysis.faces[0])
+                 if check.match is not None and check.match.accepted else None)
+        decision = self.session.update(check.match, score)
         if decision is None:
             return check.analysis, [], None
         return check.analysis, [decision], self._end_session().prompt
@@ -296,7 +445,7 @@ class FrontDesk:
 
     def _announce(self, decision: Decision) -> Decision:
         """Log the decision; the door opens only once its log row is committed."""
-        decision = self._checked_access(decision)
+        decision = self._checked_access(self._checked_presentation(decision))
         try:
             row = self.store.log_event(decision.mode, **decision.log_fields(),
                                        source=self.source, kiosk=self.settings.kiosk_label)
@@ -310,9 +459,14 @@ class FrontDesk:
         return decision
 
     def _checked_access(self, decision: Decision) -> Decision:
-        """An acceptance of someone disabled or outside their dates becomes a refusal."""
+        """An acceptance of someone disabled or outside their dates becomes a refusal (asked
+        of the store now: a person disabled a moment ago is not let in)."""
         if not decision.accepted:
             return decision
+        try:
+            self.gallery_watch.refresh(now=True)
+        except KioskError as exc:  # cannot tell: the door stays shut
+            return decision.not_logged(f"the store cannot be read: {exc}")
         person = self.gallery_watch.gallery.people.get(decision.person_id)
         reason = "no longer enrolled" if person is None else person.refusal(self._today())
         return decision.not_active(reason) if reason else decision

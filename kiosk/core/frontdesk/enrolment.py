@@ -18,13 +18,20 @@ from kiosk.core.base.errors import KioskError
 from kiosk.core.base.imageio import read_image_rgb
 from kiosk.core.base.types import Face, Match
 from kiosk.core.recognition.matching import Gallery
-from kiosk.core.vision import quality
+from kiosk.core.vision import pose, quality
 
 if TYPE_CHECKING:
     from kiosk.core.recognition.engine import Engine
 
 THUMB_PX = 112
 CAMERA = "camera"  # the source label of a live shot
+MIN_SHOTS = 3  # fewer recognise a person less reliably: saving them asks first
+# The guided live shots: a few poses, because a door camera sees people a little turned.
+POSE_PLAN: tuple[tuple[str, int], ...] = ((pose.STRAIGHT, 2), (pose.LEFT, 1), (pose.RIGHT, 1))
+POSE_PROMPTS = {pose.STRAIGHT: "Look straight at the camera",
+                pose.LEFT: "Turn your head a little to your left",
+                pose.RIGHT: "Turn your head a little to your right"}
+ALL_POSES_TAKEN = "All poses taken — Save, or take more photos"
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,66 @@ class Shot:
     thumb_rgb: np.ndarray | None = None  # (THUMB_PX, THUMB_PX, 3) uint8
     digest: str | None = None  # sha256 of the image's pixels (files), to skip re-enrolling
     duplicate: Match | None = None  # an *other* enrolled person this face already matches
+    ignored: tuple[Face, ...] = ()  # a photo's other detections, far smaller or less sure
+
+    def took_text(self) -> str:
+        """Which face of a photo was taken, and what was ignored ("" when it was the only one)."""
+        if not self.ignored or self.face is None:
+            return ""
+        return (f"{self.source}: took the face at {_where(self.face)}; ignored {len(self.ignored)} far smaller or"
+                f" less sure detection(s): " + ", ".join(_where(f) for f in self.ignored))
+
+
+def _where(face: Face) -> str:
+    x, y, w, h = face.box_xywh
+    return f"{x},{y} ({w}x{h} px, score {face.confidence:.2f})"
+
+
+@dataclass(frozen=True)
+class PoseGuide:
+    """Which pose the next live shot should have, from the shots taken so far (files count
+    too); no state of its own, so removing a shot brings its pose back."""
+
+    plan: tuple[tuple[str, int], ...] = POSE_PLAN
+
+    def wanted(self, shots: Iterable[Shot]) -> str | None:
+        """The first pose of the plan still short of shots; None when all are taken."""
+        counts = self._counts(shots)
+        return next((name for name, n in self.plan if counts.get(name, 0) < n), None)
+
+    def progress(self, shots: Iterable[Shot]) -> tuple[int, int]:
+        """(planned shots taken, planned shots)."""
+        counts = self._counts(shots)
+        return sum(min(counts.get(name, 0), n) for name, n in self.plan), sum(n for _, n in self.plan)
+
+    def advice(self, candidate: "EnrolCandidate", shots: Iterable[Shot]) -> str:
+        """What to tell the person in front of the camera now (quality first, then pose)."""
+        report = candidate.quality
+        wanted = self.wanted(shots)
+        if report.problems or report.face_count != 1:
+            return report.message
+        if wanted is None:
+            return ALL_POSES_TAKEN
+        return quality.GOOD if pose.pose_of(report.yaw_deg) == wanted else POSE_PROMPTS[wanted]
+
+    def ready(self, candidate: "EnrolCandidate", shots: Iterable[Shot]) -> bool:
+        """True when this frame is a good shot of the pose still wanted (auto capture)."""
+        wanted = self.wanted(shots)
+        return (candidate.shot is not None and candidate.quality.ok and wanted is not None
+                and pose.pose_of(candidate.quality.yaw_deg) == wanted)
+
+    @staticmethod
+    def _counts(shots: Iterable[Shot]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for shot in shots:
+            if (name := shot_pose(shot)) is not None:
+                counts[name] = counts.get(name, 0) + 1
+        return counts
+
+
+def shot_pose(shot: Shot) -> str | None:
+    """STRAIGHT, LEFT, RIGHT or None (no landmarks, in between)."""
+    return None if shot.face is None else pose.pose_of(pose.yaw_deg(shot.face.landmarks))
 
 
 @dataclass(frozen=True)
@@ -87,9 +154,16 @@ def thumbnail(image_rgb: np.ndarray, face: Face, size_px: int = THUMB_PX) -> np.
                       interpolation=cv2.INTER_AREA)
 
 
-def live_candidate(frame_rgb: np.ndarray, faces, person_id: int | None) -> EnrolCandidate:
-    """The enrolment view of one analysed frame (`FaceResult`s, already embedded)."""
+LOOKS_FLAT = "This looks like a photo or a screen — the person must stand at the camera"
+
+
+def live_candidate(frame_rgb: np.ndarray, faces, person_id: int | None,
+                   looks_flat: bool = False) -> EnrolCandidate:
+    """The enrolment view of one analysed frame (`FaceResult`s, already embedded); a face the
+    anti-spoofing check calls flat (``looks_flat``) gives no shot, and says why."""
     report = quality.assess(frame_rgb, [result.face for result in faces])
+    if len(faces) == 1 and looks_flat:
+        return EnrolCandidate(replace(report, problems=(LOOKS_FLAT, *report.problems)))
     if len(faces) != 1:
         return EnrolCandidate(report)
     only = faces[0]
@@ -130,7 +204,7 @@ def image_shot(engine: "Engine", image_rgb: np.ndarray, source: str, gallery: Ga
                threshold: float, person_id: int | None = None) -> Shot:
     """The shot of an RGB photo with exactly one usable face (else a FaceError naming
     ``source``); ``duplicate`` set when it matches another enrolled person at ``threshold``."""
-    face, embedding = engine.encode_one(image_rgb, source=source)
-    match = gallery.identify(embedding[None, :], threshold)[0] if len(gallery) else None
-    return Shot(embedding, source, face, thumbnail(image_rgb, face), image_digest(image_rgb),
-                duplicate_of(match, person_id))
+    photo = engine.encode_photo(image_rgb, source=source)
+    match = gallery.identify(photo.embedding[None, :], threshold)[0] if len(gallery) else None
+    return Shot(photo.embedding, source, photo.face, thumbnail(image_rgb, photo.face), image_digest(image_rgb),
+                duplicate_of(match, person_id), photo.ignored)

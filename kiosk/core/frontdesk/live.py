@@ -39,11 +39,12 @@ class ClaimCheck:
 
 
 def check_claim(engine: "Engine", image_rgb: np.ndarray, gallery: Gallery, person_id: int,
-                threshold: float) -> ClaimCheck:
+                threshold: float, live: bool = False) -> ClaimCheck:
     """1:1: the largest face against ``person_id``'s templates (who must be in ``gallery``),
-    accepted at ``threshold`` (L2 distance). The one verify path of the photo and the screen."""
+    accepted at ``threshold`` (L2 distance). The one verify path of the photo and the screen
+    (``live``: a camera frame, see `Engine.detect`)."""
     t0 = time.perf_counter()
-    faces = engine.detect(image_rgb)  # largest first
+    faces = engine.detect(image_rgb, live)  # largest first
     detect_ms = (time.perf_counter() - t0) * 1000
     if not faces:
         return ClaimCheck(FrameAnalysis((), detect_ms, 0.0), None)
@@ -55,8 +56,8 @@ def check_claim(engine: "Engine", image_rgb: np.ndarray, gallery: Gallery, perso
 
 
 def boxes_only(engine: "Engine", image_rgb: np.ndarray) -> FrameAnalysis:
-    """Faces found, nothing embedded (verify mode while nobody has claimed)."""
+    """A camera frame's faces, nothing embedded (verify mode while nobody has claimed)."""
     t0 = time.perf_counter()
-    faces = engine.detect(image_rgb)
+    faces = engine.detect(image_rgb, live=True)
     return FrameAnalysis(tuple(FaceResult(f, None) for f in faces),
                          (time.perf_counter() - t0) * 1000, 0.0)

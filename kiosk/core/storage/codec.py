@@ -26,7 +26,10 @@ def to_text(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-def from_text(text: str) -> datetime:
+def from_text(text: str | datetime) -> datetime:
+    """A stored time as an aware datetime (SQLite keeps text; PostgreSQL gives a datetime)."""
+    if isinstance(text, datetime):
+        return text.astimezone(timezone.utc)
     return datetime.fromisoformat(text)
 
 
@@ -34,8 +37,10 @@ def date_to_text(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def date_from_text(text: str | None) -> date | None:
-    return None if text is None else date.fromisoformat(text)
+def date_from_text(text: str | date | None) -> date | None:
+    if text is None or isinstance(text, date):
+        return text
+    return date.fromisoformat(text)
 
 
 # --- templates -------------------------------------------------------------------------

@@ -5,7 +5,8 @@ are in pixels of that same array, largest box first.
 """
 from __future__ import annotations
 
-from typing import Any, Protocol
+import math
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
@@ -35,3 +36,35 @@ def check_image(image_rgb: Any) -> None:
         raise ValueError(f"expected dtype uint8, got {image_rgb.dtype}")
     if image_rgb.shape[0] == 0 or image_rgb.shape[1] == 0:
         raise ValueError(f"empty image of shape {image_rgb.shape}")
+
+
+def log_odds(confidence: float) -> float:
+    """ln(p / (1 - p)) of a detection score, clipped where float32 scores saturate at 1."""
+    p = min(max(confidence, 1e-7), 1.0 - 1e-7)
+    return math.log(p / (1.0 - p))
+
+
+def dominant_face(faces: Sequence[Face], max_area_ratio: float, max_other_score: float,
+                  min_log_odds_gap: float) -> Face | None:
+    """The largest face, if every other detection is far smaller or far less sure; else None.
+
+    "Far smaller": box area at most ``max_area_ratio`` of the largest one's. "Far less sure":
+    a score of at most ``max_other_score`` (where false detections live; real faces seldom
+    score so low) and log-odds at least ``min_log_odds_gap`` below the largest face's (4.6 =
+    100 times the odds of not being a face). Only the largest face can dominate: on LFW,
+    letting a smaller but surer face win took the wrong person (a neighbour in full face
+    beside a subject in profile). One face dominates trivially.
+    """
+    def area(face: Face) -> int:
+        return face.box_xywh[2] * face.box_xywh[3]
+
+    largest = max(faces, key=area, default=None)
+
+    def ignorable(other: Face) -> bool:
+        gap = log_odds(largest.confidence) - log_odds(other.confidence)
+        far_less_sure = other.confidence <= max_other_score and gap >= min_log_odds_gap
+        return area(other) <= max_area_ratio * area(largest) or far_less_sure
+
+    if largest is None or not all(ignorable(f) for f in faces if f is not largest):
+        return None
+    return largest

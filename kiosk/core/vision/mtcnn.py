@@ -1,8 +1,8 @@
 """Face detection with MTCNN (the ``mtcnn`` 1.0 package's networks, driven by our own pyramid).
 
-Input: RGB uint8 arrays of shape (H, W, 3). Output: `Face` values whose boxes and landmarks are
-in pixels of that same array, largest box first. ``left_eye`` is the eye on the image's left
-(the person's right eye), as MTCNN names it.
+The TensorFlow path: used by ``--runtime keras`` and as the reference of the LiteRT twin
+(`mtcnn_litert`), which the other runtimes use. Inputs, outputs and settings are those of
+`mtcnn_common.PyramidDetector`.
 
 Why not ``mtcnn.MTCNN.detect_faces``:
 
@@ -23,59 +23,30 @@ TensorFlow, mtcnn and OpenCV are imported when a detector is built, never at imp
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from kiosk.core.base.errors import WeightsError
 from kiosk.core.base.specs import DEFAULT_DETECTOR
 from kiosk.core.base.tf_quiet import import_tensorflow
-from kiosk.core.base.types import LANDMARK_NAMES, Face
-from kiosk.core.vision.detection import check_image
+from kiosk.core.vision.mtcnn_common import (
+    NMS_ONET,
+    NMS_PNET_ALL,
+    NMS_PNET_LEVEL,
+    NMS_RNET,
+    ONET_INPUT_PX,
+    RNET_INPUT_PX,
+    ROW_COLUMNS,
+    PyramidDetector,
+    pyramid,
+)
 
 log = logging.getLogger(__name__)
 
-PNET_WINDOW_PX = 12  # PNet looks at 12x12 windows: a face must be 12 px in some pyramid level
-PYRAMID_FACTOR = 0.709  # each level's side is this fraction of the previous one (MTCNN paper)
-RNET_INPUT_PX = 24
-ONET_INPUT_PX = 48
 # RNet and ONet see batches padded to a power of two: oneDNN builds its kernels per input
 # shape, which costs ~20 ms each time a new candidate count shows up. warm_up() builds these.
 WARMED_BATCHES = tuple(2 ** i for i in range(9))  # 1 .. 256 candidates
-# IoU thresholds of mtcnn 1.0.0 (PNet per level, PNet across levels, RNet, ONet).
-NMS_PNET_LEVEL = 0.5
-NMS_PNET_ALL = 0.7
-NMS_RNET = 0.7
-NMS_ONET = 0.7  # ONet's NMS divides by the smaller box ("min"), the others by the union
-
-
-def pyramid_scales(short_side_px: int, min_face_px: float,
-                   factor: float = PYRAMID_FACTOR) -> list[float]:
-    """Resize factors (level side / image side) of the PNet pyramid, largest first.
-
-    The first level maps a ``min_face_px`` face onto PNet's 12 px window; each next one is
-    ``factor`` times smaller, down to the last level whose short side is still >= 12 px.
-    Empty when the image is too small to hold even one window at the first scale.
-    """
-    scales = []
-    scale = PNET_WINDOW_PX / min_face_px
-    while short_side_px * scale >= PNET_WINDOW_PX:
-        scales.append(scale)
-        scale *= factor
-    return scales
-
-
-def work_scale(shape_hw: Sequence[int], min_face_px: int, max_side_px: int | None) -> float:
-    """The factor (<= 1) by which a frame is shrunk before detection.
-
-    Shrinks the long side to ``max_side_px`` but never so far that a ``min_face_px`` face
-    drops below PNet's 12 px window, so the minimum face size holds in frame pixels.
-    """
-    if max_side_px is None:
-        return 1.0
-    by_side = max_side_px / max(shape_hw[0], shape_hw[1])
-    by_face = PNET_WINDOW_PX / min_face_px
-    return min(1.0, max(by_side, by_face))
 
 
 def _compile_pnet(model: Any) -> Any:
@@ -112,67 +83,23 @@ def _normalized(pixels: Any) -> Any:
     return (pixels - 127.5) / 128.0
 
 
-def _pyramid(image_rgb: np.ndarray, min_face_px: float) -> list[tuple[np.ndarray, float]]:
-    """PNet's pyramid of an (H, W, 3) uint8 image: (level, scale) pairs, largest first.
-
-    Sizes are rounded down and boxes are later divided by the nominal scale, as mtcnn does
-    (per-axis exact scales or chained resizing measurably change its boxes). The first level
-    is area-resized from the image, the others from the first level: same boxes as resizing
-    the image every time (median IoU 0.99 on LFW), at a fraction of the cost.
-    """
-    import cv2
-
-    height, width = image_rgb.shape[:2]
-    levels, source = [], image_rgb
-    for scale in pyramid_scales(min(height, width), min_face_px):
-        size_wh = (int(width * scale + 1e-6), int(height * scale + 1e-6))
-        levels.append((cv2.resize(source, size_wh, interpolation=cv2.INTER_AREA), scale))
-        source = levels[0][0]
-    return levels
-
-
 def _padded(rows: np.ndarray) -> np.ndarray:
     """``rows`` (n >= 1) with its last row repeated up to a power-of-two number of rows."""
     size = 1 << (len(rows) - 1).bit_length()
     return np.concatenate([rows, np.repeat(rows[-1:], size - len(rows), axis=0)])
 
 
-def _rows_to_faces(rows: np.ndarray, shape_hw: Sequence[int]) -> list[Face]:
-    """mtcnn rows [img, x1, y1, x2, y2, score, 5 x's, 5 y's] -> Faces clipped to the image."""
-    height, width = shape_hw[0], shape_hw[1]
-    faces = []
-    for row in rows:
-        x1, y1 = max(0.0, row[1]), max(0.0, row[2])
-        x2, y2 = min(width - 1.0, row[3]), min(height - 1.0, row[4])
-        box = (round(x1), round(y1), round(x2 - x1), round(y2 - y1))
-        points = {name: (float(row[6 + i]), float(row[11 + i]))
-                  for i, name in enumerate(LANDMARK_NAMES)}
-        faces.append(Face(box_xywh=box, confidence=float(row[5]), landmarks=points))
-    return faces
-
-
-class MtcnnDetector:
+class MtcnnDetector(PyramidDetector):
     """MTCNN with a correct pyramid and compiled networks. Build it on the thread that uses it.
 
-    ``min_face_px``: faces whose box is smaller than this (longer side, in pixels of the
-    frame passed to `detect`) are neither searched for nor returned.
-    ``max_side_px``: frames whose long side is larger are shrunk before detection (only as far
-    as ``min_face_px`` allows); None never shrinks.
-    ``thresholds``: the score a candidate needs to pass PNet, RNet and ONet (mtcnn's defaults).
+    The reference the LiteRT twin (`mtcnn_litert.LiteRtMtcnnDetector`) is measured against;
+    settings as in `PyramidDetector`.
     """
 
     def __init__(self, min_face_px: int = DEFAULT_DETECTOR.min_face_px,
                  max_side_px: int | None = 640,
                  thresholds: tuple[float, float, float] = DEFAULT_DETECTOR.thresholds):
-        if min_face_px < PNET_WINDOW_PX:
-            raise ValueError(f"min_face_px must be >= {PNET_WINDOW_PX}, got {min_face_px}")
-        if max_side_px is not None and max_side_px < PNET_WINDOW_PX:
-            raise ValueError(f"max_side_px must be >= {PNET_WINDOW_PX}, got {max_side_px}")
-        if len(thresholds) != 3 or not all(0.0 <= t < 1.0 for t in thresholds):
-            raise ValueError(f"thresholds must be 3 scores in [0, 1), got {thresholds}")
-        self.min_face_px = min_face_px
-        self.max_side_px = max_side_px
-        self.thresholds = tuple(thresholds)
+        super().__init__(min_face_px, max_side_px, thresholds)
         self._pnet, self._rnet, self._onet = self._load_networks()
 
     @staticmethod
@@ -204,30 +131,15 @@ class MtcnnDetector:
             self._refine(blank_rgb, rows.copy())
             self._output(blank_rgb, rows.copy())
 
-    def detect(self, image_rgb: np.ndarray, min_face_px: int | None = None) -> list[Face]:
-        """Faces in an RGB uint8 (H, W, 3) image, largest box first; boxes in its pixels.
-
-        ``min_face_px`` overrides the detector's own minimum for this call (e.g. to tell a
-        too-small face from no face at all). Raises ValueError for anything but RGB uint8
-        (grayscale, RGBA, float): convert on loading.
-        """
-        check_image(image_rgb)
-        min_px = self.min_face_px if min_face_px is None else max(PNET_WINDOW_PX, min_face_px)
-        scale = work_scale(image_rgb.shape, min_px, self.max_side_px)
-        small_rgb, scale_x, scale_y = _shrunk(np.ascontiguousarray(image_rgb), scale)
-        rows = self._detect_rows(small_rgb, min_px * min(scale_x, scale_y))
-        faces = _rows_to_faces(_unshrunk(rows, scale_x, scale_y), image_rgb.shape)
-        faces = [f for f in faces if f.size_px >= min_px]  # the shorter side, as everywhere
-        return sorted(faces, key=lambda f: f.box_xywh[2] * f.box_xywh[3], reverse=True)
-
     def _detect_rows(self, image_rgb: np.ndarray, min_face_px: float) -> np.ndarray:
-        """The three stages on one uint8 (H, W, 3) image -> mtcnn rows (n, 16), image pixels."""
+        """The three stages on one uint8 (H, W, 3) image -> final rows (n, 15), image pixels
+        (mtcnn's rows less their first column, the image's index in the batch)."""
         rows = self._propose(image_rgb, min_face_px)
         if len(rows):
             rows = self._refine(image_rgb, rows)
         if len(rows):
             rows = self._output(image_rgb, rows)
-        return rows if len(rows) else np.empty((0, 16))
+        return rows[:, 1:] if len(rows) else np.empty((0, ROW_COLUMNS))
 
     def _propose(self, image_rgb: np.ndarray, min_face_px: float) -> np.ndarray:
         """PNet over the pyramid -> square candidates [img, x1, y1, x2, y2, score]."""
@@ -239,7 +151,7 @@ class MtcnnDetector:
         )
 
         per_level = []
-        for level_rgb, scale in _pyramid(image_rgb, min_face_px):
+        for level_rgb, scale in pyramid(image_rgb, min_face_px):
             box_offsets, face_scores = self._pnet(level_rgb[None])
             rows = generate_bounding_box(box_offsets, face_scores, self.thresholds[0])
             rows = upscale_bboxes(rows, np.asarray([scale]))
@@ -285,27 +197,3 @@ class MtcnnDetector:
         rows = pick_matches(np.concatenate([rows, landmarks], axis=-1), scores_column=5,
                             score_threshold=self.thresholds[2])
         return smart_nms_from_bboxes(rows, NMS_ONET, method="min", initial_sort=True)
-
-
-def _shrunk(image_rgb: np.ndarray, scale: float) -> tuple[np.ndarray, float, float]:
-    """(H, W, 3) image area-resized by ``scale`` (<= 1), and the exact x and y factors used."""
-    if scale >= 1.0:
-        return image_rgb, 1.0, 1.0
-    import cv2
-
-    height, width = image_rgb.shape[:2]
-    size_wh = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small_rgb = cv2.resize(image_rgb, size_wh, interpolation=cv2.INTER_AREA)
-    return small_rgb, size_wh[0] / width, size_wh[1] / height
-
-
-def _unshrunk(rows: np.ndarray, scale_x: float, scale_y: float) -> np.ndarray:
-    """mtcnn rows found in a shrunk image -> the same rows in pixels of the original."""
-    if (scale_x, scale_y) == (1.0, 1.0):
-        return rows
-    rows = rows.copy()
-    rows[:, [1, 3]] /= scale_x
-    rows[:, [2, 4]] /= scale_y
-    rows[:, 6:11] /= scale_x
-    rows[:, 11:16] /= scale_y
-    return rows

@@ -1,8 +1,9 @@
 """Live quality feedback for enrolment shots (no Qt here).
 
-A good enrolment shot shows exactly one face, large enough, sharp, well lit and roughly
-frontal. Each check is a plain number compared with a limit, so the dialog can say what to
-fix ("Come closer", "Hold still") instead of a bare "bad".
+A good enrolment shot shows exactly one face, large enough, sharp, well lit and not turned
+away (which way it is turned is the enrolment guide's business, see `pose`). Each check is a
+plain number compared with a limit, so the dialog can say what to fix ("Come closer", "Hold
+still") instead of a bare "bad".
 """
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from typing import Sequence
 import numpy as np
 
 from kiosk.core.base.types import Face
+from kiosk.core.vision import pose
 
 # Sharpness is measured on the face resized to this size, so that it does not depend on how
 # large the face is in the frame (a big face has more pixels of edge than a small one).
 SHARPNESS_PX = 128
+TURNED_AWAY = "Look towards the camera"
+GOOD = "Good — hold still"
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class QualityLimits:
     min_sharpness: float = 12.0
     min_brightness: float = 50.0  # mean grey level 0..255 of the face
     max_brightness: float = 215.0
-    max_nose_offset: float = 0.25  # |nose x - eyes midpoint x| / eye distance
+    max_turn_deg: float = pose.TURN_MAX_DEG  # |yaw|, nominal degrees (see kiosk.core.vision.pose)
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class QualityReport:
     size_px: int = 0
     sharpness: float = 0.0
     brightness: float = 0.0
-    nose_offset: float = 0.0
+    yaw_deg: float = 0.0  # > 0: turned to the person's own left; NaN: landmarks unusable
     problems: tuple[str, ...] = ()
 
     @property
@@ -59,7 +63,7 @@ class QualityReport:
 
     @property
     def message(self) -> str:
-        return self.problems[0] if self.problems else "Good — hold still"
+        return self.problems[0] if self.problems else GOOD
 
 
 def sharpness(face_grey: np.ndarray) -> float:
@@ -68,21 +72,6 @@ def sharpness(face_grey: np.ndarray) -> float:
 
     small = cv2.resize(face_grey, (SHARPNESS_PX, SHARPNESS_PX), interpolation=cv2.INTER_AREA)
     return float(cv2.Laplacian(small, cv2.CV_64F).var())
-
-
-def nose_offset(face: Face) -> float:
-    """How far the nose sits from the middle of the eyes, in eye distances (0 = frontal).
-
-    Returns 1.0 (turned away) when the nose is not between the eyes, 0.0 without landmarks.
-    """
-    marks = face.landmarks
-    if not all(k in marks for k in ("left_eye", "right_eye", "nose")):
-        return 0.0
-    (lx, _), (rx, _), (nx, _) = marks["left_eye"], marks["right_eye"], marks["nose"]
-    eye_distance = abs(rx - lx)
-    if eye_distance < 1.0 or not min(lx, rx) <= nx <= max(lx, rx):
-        return 1.0
-    return abs(nx - (lx + rx) / 2.0) / eye_distance
 
 
 def face_grey(image_rgb: np.ndarray, face: Face) -> np.ndarray:
@@ -106,7 +95,7 @@ def assess(image_rgb: np.ndarray, faces: Sequence[Face],
     face = faces[0]
     grey = face_grey(image_rgb, face)
     report = QualityReport(1, face, face.size_px, sharpness(grey), float(grey.mean()),
-                           nose_offset(face))
+                           pose.yaw_deg(face.landmarks))
     return QualityReport(**{**report.__dict__, "problems": _problems(report, limits)})
 
 
@@ -118,8 +107,8 @@ def _problems(r: QualityReport, limits: QualityLimits) -> tuple[str, ...]:
         problems.append("Too dark — more light on the face, please")
     if r.brightness > limits.max_brightness:
         problems.append("Too bright — avoid light behind or straight on the face")
-    if r.nose_offset > limits.max_nose_offset:
-        problems.append("Look straight at the camera")
+    if not abs(r.yaw_deg) <= limits.max_turn_deg:  # NaN too: nose off the face
+        problems.append(TURNED_AWAY)
     if r.sharpness < limits.min_sharpness:
         problems.append("Hold still — the picture is blurred")
     return tuple(problems)
