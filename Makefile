@@ -39,11 +39,12 @@ lint: $(STAMP)
 
 benchmark: $(STAMP) weights
 	$(PY) -m kiosk benchmark --lfw ../shared/testdata/lfw-view1
-	$(PY) -m kiosk benchmark-screen
+	$(PY) -m kiosk benchmark-screen --fullscreen
 
 evaluate: $(STAMP) weights
 	$(PY) -m kiosk evaluate --pairs ../shared/testdata/lfw-view1/pairsDevTest.txt \
 	    --images ../shared/testdata/lfw-view1 --baseline pixel --plot roc-devtest.png
+	$(PY) -m kiosk evaluate-pad --live ../shared/testdata/pad/live --attack ../shared/testdata/pad/attack
 
 clean-venv:
 	rm -rf $(VENV)

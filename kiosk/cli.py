@@ -109,6 +109,7 @@ def _tool_commands(sub) -> None:
                             help="the front desk's speed: window, ready, preview fps, decision latency")
     screen.add_argument("--json", action="store_true")
     screen.add_argument("--cycles", type=int, default=10, help="times a face walks in (default 10)")
+    screen.add_argument("--fullscreen", action="store_true", help="on the whole screen, as a kiosk shows it")
     bench_store = sub.add_parser("benchmark-store",
                                  help="simulated kiosks against a PostgreSQL server on this machine")
     bench_store.add_argument("--kiosks", type=int, default=10, help="simulated kiosks (default 10)")

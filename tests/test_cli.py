@@ -275,6 +275,19 @@ def test_read_only_commands_work_on_a_folder_this_user_cannot_write(kiosk_cli, t
     assert sorted(p.name for p in data.iterdir()) == before  # nothing written, not even -shm
 
 
+def test_a_data_folder_this_account_may_not_use_is_one_clear_line(kiosk_cli):
+    kiosk_cli("enroll", "kian", seed_photo("kian"))
+    data = kiosk_cli.db.parent
+    mode = data.stat().st_mode
+    data.chmod(0o000)  # as the Windows installer leaves it for accounts outside its group
+    try:
+        done = run_kiosk("--data-dir", data, "enroll", "younes", seed_photo("younes"), without_root=True)
+    finally:
+        data.chmod(mode)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert f"may not read and write the data folder {data}: ask an administrator" in done.stderr
+
+
 def run_kiosk(*argv, file_size_limit: int | None = None, without_root: bool = False):
     """`python -m kiosk ARGV` in a child process, optionally with a limit on the size of the
     files it writes, or (when we are root) without root's power to ignore file permissions."""

@@ -10,6 +10,7 @@ import pytest
 
 from kiosk.core import fakes
 from kiosk.core.base.errors import DuplicatePersonError, InvalidTextError, KioskError, UnknownPersonError
+from kiosk.core.base.types import PersonChange
 from kiosk.core.base.vocabulary import DecisionKind, MarkState, Mode, TaskKind
 from kiosk.core.frontdesk import decisions as d
 from kiosk.core.frontdesk.desk import DeskUpdate, FrontDesk
@@ -279,8 +280,8 @@ def test_a_disabled_or_expired_person_is_refused_politely_and_logged_as_such(sto
 
     desk = FrontDesk(store, make_settings(tmp_path, consecutive_frames=1), engine=fakes.FakeEngine(),
                      clock=clock, today=lambda: date(2026, 12, 1))
-    store.set_enabled("Alice", False)
-    store.set_validity("Bob", None, date(2026, 11, 30))
+    store.update_person("Alice", PersonChange(enabled=False))
+    store.update_person("Bob", PersonChange(valid_from=None, valid_until=date(2026, 11, 30)))
     clock.now += 1
     made = feed(desk, clock, card_frame(("red", (60, 120, 160, 180)), ("blue", (380, 120, 160, 180))))
     assert {d.kind for d in made} == {DecisionKind.NOT_ACTIVE} and not desk.door.is_open()
@@ -448,7 +449,7 @@ def test_with_the_challenge_staff_come_one_at_a_time(store, clock, tmp_path):
 
 
 def test_a_disabled_person_is_refused_without_a_challenge(store, clock, tmp_path):
-    from kiosk.core.base.types import PersonChange
+
 
     store.update_person("Alice", PersonChange(enabled=False))
     desk = challenge_desk(store, clock, tmp_path)

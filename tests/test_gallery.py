@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from kiosk.core import fakes
+from kiosk.core.base.types import PersonChange
 from kiosk.core.frontdesk.gallery import GalleryWatch, load_gallery
 from kiosk.core.storage.sqlite import SqliteStore
 
@@ -34,7 +35,7 @@ def test_every_change_to_people_or_templates_moves_the_revision(store):
     seen = [store.revision()]
     fakes.enrol_cards(store, {"Bob": "blue"})
     seen.append(store.revision())
-    store.rename("Bob", "Robert")
+    store.update_person("Bob", PersonChange(name="Robert"))
     seen.append(store.revision())
     store.log_event("recognize", claimed=None, identity=None, accepted=False, distance=None)
     seen.append(store.revision())  # the access log is not the gallery

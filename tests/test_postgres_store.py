@@ -25,6 +25,7 @@ from kiosk.core.base.errors import (
     StoreError,
     UnknownPersonError,
 )
+from kiosk.core.base.types import PersonChange
 from kiosk.core.storage.offline import open_shared_store
 from kiosk.core.storage.postgres import PostgresStore
 from kiosk.core.storage.postgres_schema import PG_MIGRATIONS
@@ -137,8 +138,8 @@ def test_every_gallery_change_moves_every_kiosks_revision_at_once_and_asking_is_
         for _ in range(2000):
             b.revision()
         assert time.monotonic() - began < 0.5  # a local number, not a query
-        for change in (lambda: a.add_person("Ann"), lambda: a.rename("Ann", "Anne"),
-                       lambda: a.set_enabled("Anne", False),
+        for change in (lambda: a.add_person("Ann"), lambda: a.update_person("Ann", PersonChange(name="Anne")),
+                       lambda: a.update_person("Anne", PersonChange(enabled=False)),
                        lambda: a.enrol("Anne", [unit(1)], model_id=MODEL),
                        lambda: a.remove("Anne")):
             seen = b.revision()
@@ -221,7 +222,7 @@ def test_the_store_may_not_be_set_in_settings_toml(capsys, tmp_path):
 def test_store_copy_moves_a_sqlite_site_onto_an_empty_server(capsys, pg_url, tmp_path):
     with SqliteStore.open(tmp_path / "kiosk.sqlite3") as site:
         fakes.enrol_cards(site, {"Alice": "red", "Bob": "blue", "Zed": "green"}, {"Alice": "E-1"})
-        site.set_validity("Bob", None, date(2030, 1, 31))
+        site.update_person("Bob", PersonChange(valid_from=None, valid_until=date(2030, 1, 31)))
         for who in ("Alice", "Zed", None):
             site.log_event("recognize", claimed=None, identity=who, accepted=who is not None,
                            distance=0.1, person_id=site.find_person(who).person_id if who else None,
@@ -286,7 +287,7 @@ def test_offline_a_kiosk_decides_from_its_snapshot_queues_its_rows_and_sends_eac
         with pytest.raises(UnknownPersonError):
             store.find_person("Bob")
         with pytest.raises(ServerUnreachableError, match="unreachable.*admin changes need it"):
-            store.rename("Alice", "Alicia")
+            store.update_person("Alice", PersonChange(name="Alicia"))
         with pytest.raises(ServerUnreachableError, match="this needs it"):
             store.events()
         stat_outbox = stat.S_IMODE((tmp_path / "side door" / "outbox.sqlite3").stat().st_mode)
@@ -417,3 +418,32 @@ def test_the_store_benchmark_loads_only_this_machine():
 
     with pytest.raises(KioskError, match="only a server on this machine"):
         run("postgresql://kiosk@db.example.com:5432/kiosk", kiosks=1, seconds=1)
+
+
+def test_the_admin_status_line_says_when_the_shared_store_is_offline(pg_url, cable, tmp_path, qtbot):
+    from kiosk.ui.app import build_window
+    from tests.ui_helpers import ScriptedPrompter
+
+    with PostgresStore.open(pg_url) as admin:
+        fakes.enrol_cards(admin, {"Alice": "red"})
+    settings = make_settings(tmp_path / "side door", store=cable.url(pg_url), kiosk_name="side door")
+    store = open_shared_store(settings, retry_s=0.3)
+    camera = fakes.ScriptedCamera([fakes.face_frame()])
+    window = build_window(settings, store, camera=lambda: camera, engine_factory=fakes.fake_engine,
+                          prompter=ScriptedPrompter())
+    try:
+        window.start()
+        qtbot.waitUntil(lambda: window.controller.model.state == "ready", timeout=10000)
+        window.refresh_status()
+        assert "offline" not in window.status_line.text()
+        cable.cut()
+        log_row(store)  # the next log write finds the server gone
+        qtbot.waitUntil(lambda: (window.refresh_status(), "store offline since" in window.status_line.text())[1],
+                        timeout=10000)
+        assert re.search(r"\b[1-9]\d* log rows queued", window.status_line.text())
+        cable.restore()
+        qtbot.waitUntil(lambda: (window.refresh_status(), "offline" not in window.status_line.text())[1],
+                        timeout=15000)
+    finally:
+        window.force_close()
+        store.close()

@@ -28,7 +28,9 @@ def test_presence_camera_notes_when_the_face_first_goes_out():
 
 def test_the_real_screen_welcomes_each_visit_and_reports_every_number(qapp, settings):
     report = sb.measure(settings, read_image_rgb(portrait_path()), builtin_frame_rgb(),
-                        cycles=2, gap_s=0.5, hold_s=0.5, timeout_s=120)
+                        cycles=2, gap_s=0.5, hold_s=0.5, timeout_s=120, fullscreen=True)
+    screen = qapp.primaryScreen().geometry()
+    assert report.window_size == f"{screen.width()}x{screen.height()}"  # the whole screen
     assert report.failure == ""
     assert len(report.decision_ms) == 2 and all(0 < ms < 10_000 for ms in report.decision_ms)
     assert 0 < report.window_visible_s < report.ready_s

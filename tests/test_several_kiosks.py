@@ -14,6 +14,7 @@ import pytest
 
 from kiosk.core import fakes
 from kiosk.core.base.errors import DuplicatePersonError, ServerUnreachableError, UnknownPersonError
+from kiosk.core.base.types import PersonChange
 from kiosk.core.base.vocabulary import DecisionKind
 from kiosk.core.frontdesk.desk import FrontDesk
 from kiosk.core.storage.offline import ResilientStore, open_shared_store
@@ -121,9 +122,9 @@ def test_removed_at_one_door_refused_at_every_door_within_2_s(doors):
 
 def test_disabling_and_renaming_reach_the_other_door_within_2_s(doors):
     main, side = doors
-    reaches(side, lambda: main.store.set_enabled("Bob", False), BLUE,
+    reaches(side, lambda: main.store.update_person("Bob", PersonChange(enabled=False)), BLUE,
             lambda d: d.kind == DecisionKind.NOT_ACTIVE)
-    reaches(side, lambda: main.store.rename("Alice", "Alicia"), RED,
+    reaches(side, lambda: main.store.update_person("Alice", PersonChange(name="Alicia")), RED,
             lambda d: d.kind == DecisionKind.WELCOME and d.name == "Alicia")
     rows = {e.kiosk for e in main.store.events()}
     assert rows == {"side door"}  # every row says where it was decided
@@ -151,7 +152,7 @@ def test_the_server_stopped_for_30_s_while_both_doors_keep_logging_loses_no_row(
             main = doors[0][0].store
             assert not main.status().online and main.status().queued == decided["main door"] - 1
             with pytest.raises(ServerUnreachableError, match="admin changes need it"):
-                main.rename("Alice", "Al")
+                main.update_person("Alice", PersonChange(name="Al"))
             done = subprocess.run([sys.executable, "-m", "kiosk", "--data-dir", str(tmp_path / "cli"),
                                    "--store", url, "people", "list"], cwd=REPO, capture_output=True,
                                   text=True, timeout=60)
@@ -244,10 +245,10 @@ def test_concurrent_admin_edits_at_two_doors_end_consistent(doors):
         assert sorted(type(r).__name__ for r in results) == ["DuplicatePersonError", "Person"]
         a.add_person(f"Gil {i}")
         b.add_person(f"Hal {i}")
-        results = at_once(lambda: a.set_employee_id(f"Gil {i}", f"E-9{i}"),
-                          lambda: b.set_employee_id(f"Hal {i}", f"e-9{i}"))
+        results = at_once(lambda: a.update_person(f"Gil {i}", PersonChange(employee_id=f"E-9{i}")),
+                          lambda: b.update_person(f"Hal {i}", PersonChange(employee_id=f"e-9{i}")))
         assert sum(isinstance(r, DuplicatePersonError) for r in results) == 1
-        results = at_once(lambda: a.rename(f"Gil {i}", f"Gil A{i}"), lambda: b.rename(f"Gil {i}", f"Gil B{i}"))
+        results = at_once(lambda: a.update_person(f"Gil {i}", PersonChange(name=f"Gil A{i}")), lambda: b.update_person(f"Gil {i}", PersonChange(name=f"Gil B{i}")))
         assert sum(isinstance(r, UnknownPersonError) for r in results) == 1
     dana = a.find_person("Dana")
     assert dana.template_count == 10 and [p.name for p in b.people()].count("Dana") == 1

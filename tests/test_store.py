@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from kiosk.core.base.errors import (
     UnknownPersonError,
     UnknownTemplateError,
 )
+from kiosk.core.base.types import PersonChange
 from kiosk.core.storage.postgres import PostgresStore
 from kiosk.core.storage.schema import MIGRATIONS
 from kiosk.core.storage.sqlite import SqliteStore
@@ -323,13 +324,13 @@ def test_employee_id_conflicts(store: Store):
     with pytest.raises(DuplicatePersonError):
         store.enrol("Ann", [unit(1)], model_id=MODEL, employee_id="E9")
     with pytest.raises(DuplicatePersonError):
-        store.set_employee_id("Bob", "E1")
+        store.update_person("Bob", PersonChange(employee_id="E1"))
     with pytest.raises(DuplicatePersonError):
         store.add_person("ANN")
     assert counts(store)["templates"] == 0
-    assert store.set_employee_id("Bob", "E2").employee_id == "E2"
+    assert store.update_person("Bob", PersonChange(employee_id="E2")).employee_id == "E2"
     assert store.find_person("e2").name == "Bob"
-    assert store.set_employee_id("Bob", None).employee_id is None
+    assert store.update_person("Bob", PersonChange(employee_id=None)).employee_id is None
 
 
 # --- people --------------------------------------------------------------------------------
@@ -353,13 +354,29 @@ def test_people_sorted_with_template_counts(store: Store):
 def test_rename(store: Store):
     store.add_person("Ann", employee_id="E1")
     store.add_person("Bob")
-    assert store.rename("E1", "Anne Marie").name == "Anne Marie"
+    assert store.update_person("E1", PersonChange(name="Anne Marie")).name == "Anne Marie"
     assert store.find_person("anne marie").employee_id == "E1"
-    assert store.rename("Anne Marie", "ANNE MARIE").name == "ANNE MARIE"  # own name, new case
+    assert store.update_person("Anne Marie", PersonChange(name="ANNE MARIE")).name == "ANNE MARIE"  # own name, new case
     with pytest.raises(DuplicatePersonError):
-        store.rename("Bob", "anne marie")
+        store.update_person("Bob", PersonChange(name="anne marie"))
     with pytest.raises(UnknownPersonError):
-        store.rename("Zed", "Zoe")
+        store.update_person("Zed", PersonChange(name="Zoe"))
+
+
+def test_update_person_changes_everything_or_nothing(store: Store):
+    store.add_person("Ann", employee_id="E1")
+    store.add_person("Bob", employee_id="E2")
+    with pytest.raises(DuplicatePersonError):  # the id is Bob's: the name and dates stay too
+        store.update_person("Ann", PersonChange(name="Anna", employee_id="E2", valid_until=date(2030, 1, 1)))
+    with pytest.raises(InvalidTextError, match="before"):
+        store.update_person("Ann", PersonChange(enabled=False, valid_from=date(2030, 2, 1),
+                                                valid_until=date(2030, 1, 1)))
+    ann = store.find_person("Ann")
+    assert (ann.name, ann.employee_id, ann.enabled, ann.valid_from, ann.valid_until) == ("Ann", "E1", True, None, None)
+    changed = store.update_person("E1", PersonChange(name="Anna", enabled=False, valid_until=date(2030, 1, 1)))
+    assert (changed.name, changed.employee_id, changed.enabled, changed.valid_until) == ("Anna", "E1", False, date(2030, 1, 1))
+    assert store.find_person("Anna") == changed
+    assert store.update_person("Anna", PersonChange(valid_from=date(2029, 1, 1))).valid_until == date(2030, 1, 1)
 
 
 def test_remove_cascades_to_templates_and_unlinks_events(store: Store):

@@ -435,6 +435,20 @@ def test_log_dialog_filters_and_exports(kiosk, qtbot, tmp_path):
     assert k.pin.told[-1].startswith("3 line(s) written to")
 
 
+def test_log_dialog_shows_one_entrance_or_all(kiosk, qtbot):
+    k = kiosk()
+    welcome = d.Decision(DecisionKind.WELCOME, Mode.RECOGNIZE, "Welcome, Alice", True, 5, "Alice", None)
+    for door in ("front door", "side door", "side door"):
+        k.store.log_event(welcome.mode, **welcome.log_fields(), kiosk=door)
+    dialog = LogDialog(k.store, k.pin)
+    qtbot.addWidget(dialog)
+    assert [dialog.kiosk_box.itemText(i) for i in range(dialog.kiosk_box.count())] == \
+        ["Every kiosk", "front door", "side door"]
+    assert dialog.table.rowCount() == 3
+    dialog.kiosk_box.setCurrentText("side door")
+    assert [e.kiosk for e in dialog.events] == ["side door", "side door"] and dialog.table.rowCount() == 2
+
+
 def test_settings_dialog_applies_and_persists(kiosk, qtbot):
     k = kiosk()
     dialog = SettingsDialog(k.controller.settings, k.pin)

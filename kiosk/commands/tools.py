@@ -68,7 +68,7 @@ def cmd_benchmark_screen(args) -> int:
     from kiosk.ui.screen_benchmark import run
 
     return run(load_settings(args), read_image_rgb(portrait_path()), builtin_frame_rgb(),
-               cycles=args.cycles, as_json=args.json)
+               cycles=args.cycles, as_json=args.json, fullscreen=args.fullscreen)
 
 
 def _progress(args):

@@ -1,4 +1,4 @@
-"""The access log: newest first, filtered by person, result and date, exported as CSV."""
+"""The access log: newest first, filtered by person, result, date and kiosk, exported as CSV."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from kiosk.core.base.types import AccessEvent
 from kiosk.core.frontdesk.log_export import export_csv
 from kiosk.ui.prompter import Prompter
-from kiosk.ui.widgets import plain_label
+from kiosk.ui.widgets import kiosk_choice, plain_label
 
 COLUMNS = ("Time", "Kiosk", "Mode", "Claimed", "Name", "Result", "Distance", "Reason")
 RESULTS = {"All results": None, "Let in": True, "Refused": False}
@@ -49,6 +49,7 @@ class LogDialog(QDialog):
         self.person_edit = QLineEdit(placeholderText="name or employee id")
         self.result_box = QComboBox()
         self.result_box.addItems(list(RESULTS))
+        self.kiosk_box = kiosk_choice(store)
         self.since_check = QCheckBox("From")
         self.since_edit = QDateEdit(QDate.currentDate(), calendarPopup=True)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -65,7 +66,7 @@ class LogDialog(QDialog):
         filters = QHBoxLayout()
         filters.addWidget(plain_label("Person"))
         filters.addWidget(self.person_edit, 1)
-        for w in (self.result_box, self.since_check, self.since_edit):
+        for w in (self.result_box, self.kiosk_box, self.since_check, self.since_edit):
             filters.addWidget(w)
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label, 1)
@@ -78,6 +79,7 @@ class LogDialog(QDialog):
         layout.addLayout(bottom)
         self.person_edit.textChanged.connect(self.refresh)
         self.result_box.currentIndexChanged.connect(self.refresh)
+        self.kiosk_box.currentIndexChanged.connect(self.refresh)
         self.since_check.toggled.connect(self.refresh)
         self.since_edit.dateChanged.connect(self.refresh)
         self.export_button.clicked.connect(self._export)
@@ -93,8 +95,8 @@ class LogDialog(QDialog):
     def refresh(self) -> None:
         person = self.person_edit.text().strip() or None
         accepted = RESULTS[self.result_box.currentText()]
-        self.events = self.store.events(since=self._since(), person=person,
-                                        accepted=accepted, limit=MAX_ROWS)
+        self.events = self.store.events(since=self._since(), person=person, accepted=accepted,
+                                        kiosk=self.kiosk_box.currentData(), limit=MAX_ROWS)
         self.table.setRowCount(len(self.events))
         for row, event in enumerate(self.events):
             for col, text in enumerate(event_row(event)):

@@ -143,7 +143,15 @@ class MainWindow(QMainWindow):
             camera=camera, preview_fps=self.live_view.fps(), analysis_fps=c.analysis_fps(),
             analysis_ms=c.worker.last_ms, model=c.model.state, mode=c.mode,
             door_open=self._door_open, enrolled=self._enrolled,
-            door=door.summary() if door is not None else "")
+            door=door.summary() if door is not None else "", store=self._store_trouble())
+
+    def _store_trouble(self) -> str:
+        """The shared store's outage, for the admin ("" when online; never asks the server)."""
+        try:
+            status = self.controller.store.status()
+        except KioskError as exc:
+            return f"store: {exc}"
+        return "" if status.online else "store " + status.summary
 
     @Slot(object)
     def _chime(self, decision) -> None:

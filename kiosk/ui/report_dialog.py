@@ -9,7 +9,6 @@ from PySide6.QtCore import QDate, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QDateEdit,
     QDialog,
     QHBoxLayout,
@@ -23,10 +22,9 @@ from PySide6.QtWidgets import (
 from kiosk.core.base.errors import KioskError
 from kiosk.core.frontdesk import attendance as att
 from kiosk.ui.prompter import Prompter
-from kiosk.ui.widgets import Picture, plain_label
+from kiosk.ui.widgets import Picture, kiosk_choice, plain_label
 
 COLUMNS = ("Day", "Name", "Employee ID", "First in", "Last in", "Entries")
-ALL_KIOSKS = "Every kiosk"
 
 
 class ReportDialog(QDialog):
@@ -40,9 +38,7 @@ class ReportDialog(QDialog):
         today = today or date.today()
         self.start_edit = QDateEdit(QDate(today - timedelta(days=13)), calendarPopup=True)
         self.end_edit = QDateEdit(QDate(today), calendarPopup=True)
-        self.kiosk_box = QComboBox()
-        self.kiosk_box.addItem(ALL_KIOSKS)
-        self.kiosk_box.addItems(sorted({e.kiosk for e in store.events(limit=5000) if e.kiosk}))
+        self.kiosk_box = kiosk_choice(store)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -76,7 +72,7 @@ class ReportDialog(QDialog):
 
     @Slot()
     def refresh(self) -> None:
-        kiosk = None if self.kiosk_box.currentText() == ALL_KIOSKS else self.kiosk_box.currentText()
+        kiosk = self.kiosk_box.currentData()
         try:
             self.report = att.attendance(self.store, self.start_edit.date().toPython(),
                                          self.end_edit.date().toPython(), kiosk)

@@ -67,6 +67,7 @@ class PresenceCamera:
 @dataclass
 class ScreenReport:
     platform: str = ""
+    window_size: str = ""  # "1920x1080": the window the preview is painted in
     window_visible_s: float = 0.0
     ready_s: float = 0.0
     decision_ms: list[float] = field(default_factory=list)
@@ -82,7 +83,7 @@ class ScreenReport:
             return {"median": round(float(np.median(values)), 1),
                     "p90": round(float(np.percentile(values, 90)), 1), "n": len(values)}
 
-        return {"platform": self.platform, "window_visible_s": round(self.window_visible_s, 2),
+        return {"platform": self.platform, "window_size": self.window_size, "window_visible_s": round(self.window_visible_s, 2),
                 "ready_s": round(self.ready_s, 2), "decision_ms": stats(self.decision_ms),
                 "preview_fps": stats(self.preview_fps), "analysis_fps": stats(self.analysis_fps),
                 "camera_fps": stats(self.camera_fps), "targets": TARGETS, "failure": self.failure}
@@ -178,8 +179,10 @@ class _Run(QObject):
 
 
 def measure(settings, portrait_rgb: np.ndarray, frame_rgb: np.ndarray, *, cycles: int = 10,
-            gap_s: float = 1.5, hold_s: float = 1.0, timeout_s: float = 300.0) -> ScreenReport:
-    """Open the front desk on a throw-away store and measure it (see the module's doc)."""
+            gap_s: float = 1.5, hold_s: float = 1.0, timeout_s: float = 300.0,
+            fullscreen: bool = False) -> ScreenReport:
+    """Open the front desk on a throw-away store and measure it (see the module's doc);
+    ``fullscreen``: on the whole screen, as a kiosk shows it (the preview paints the most)."""
     empty_bgr = np.full_like(frame_rgb, 110)
     camera = PresenceCamera(empty_bgr, np.ascontiguousarray(frame_rgb[:, :, ::-1]))
     # One welcome per visit: the cooldown outlasts the stay but not the gap to the next one.
@@ -189,6 +192,8 @@ def measure(settings, portrait_rgb: np.ndarray, frame_rgb: np.ndarray, *, cycles
         loop = QEventLoop()
         run = _Run(window, camera, portrait_rgb, cycles, gap_s, hold_s, timeout_s, loop, report)
         window.start()
+        if fullscreen:
+            window.show_full_screen()
         report.window_visible_s = process_age_s()[0]
         if not window.isVisible():
             report.failure = "the main window did not become visible"
@@ -196,6 +201,7 @@ def measure(settings, portrait_rgb: np.ndarray, frame_rgb: np.ndarray, *, cycles
             loop.exec()
         run.sampler.stop()
         run.deadline.stop()
+        report.window_size = f"{window.width()}x{window.height()}"
     if window.controller.threads_running():
         report.failure = report.failure or "the window closed but a kiosk thread is still running"
     return report
@@ -214,7 +220,8 @@ def format_text(summary: dict) -> str:
         goal = f"   target {better} {target:g} {unit}" if target is not None else ""
         return f"  {label:33} {text}{goal}"
 
-    lines = [f"front-desk screen ({summary['platform']} platform, camera {CAMERA_FPS:g} fps, 640x480):",
+    lines = [f"front-desk screen ({summary['platform']} platform, window {summary['window_size']},"
+             f" camera {CAMERA_FPS:g} fps, 640x480):",
              line("window visible after launch", "window_visible_s", "s", "<="),
              line("ready to recognise", "ready_s", "s", "<="),
              line("decision after the face appears", "decision_ms", "ms", "<="),
@@ -227,8 +234,8 @@ def format_text(summary: dict) -> str:
 
 
 def run(settings, portrait_rgb: np.ndarray, frame_rgb: np.ndarray, *, cycles: int,
-        as_json: bool) -> int:
-    summary = measure(settings, portrait_rgb, frame_rgb, cycles=cycles).summary()
+        as_json: bool, fullscreen: bool = False) -> int:
+    summary = measure(settings, portrait_rgb, frame_rgb, cycles=cycles, fullscreen=fullscreen).summary()
     print(json.dumps(summary, indent=2) if as_json else format_text(summary))
     return 1 if summary["failure"] else 0
 

@@ -7,6 +7,7 @@ import time
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -21,6 +22,18 @@ from kiosk.core.camera.capture import CameraStatus
 IDLE_TEXT = {Mode.RECOGNIZE: "Welcome! Please look at the camera",
              Mode.VERIFY: "Scan your badge or type your employee ID"}
 NOBODY_ENROLLED = "Nobody is enrolled yet — an admin can add people with “Enrol a person…”"
+
+
+EVERY_KIOSK = "Every kiosk"
+
+
+def kiosk_choice(store, recent: int = 5000) -> QComboBox:
+    """"Every kiosk", then the kiosks named in the recent access log (several entrances)."""
+    box = QComboBox()
+    box.addItem(EVERY_KIOSK, None)
+    for name in sorted({e.kiosk for e in store.events(limit=recent) if e.kiosk}):
+        box.addItem(name, name)
+    return box
 
 
 def plain_label(text: str = "", **options) -> QLabel:
@@ -150,7 +163,7 @@ class ClaimEntry(QWidget):
 
 class StatusLine(QLabel):
     """One line for the admin: camera state and fps, preview fps, analysis fps, model state,
-    mode, door (and the door output's health)."""
+    mode, door (and the door output's health), and a shared store's outage."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -160,7 +173,7 @@ class StatusLine(QLabel):
 
     def show_state(self, *, camera: CameraStatus, preview_fps: float, analysis_fps: float,
                    analysis_ms: float, model: str, mode: str, door_open: bool,
-                   enrolled: int | None, door: str = "") -> None:
+                   enrolled: int | None, door: str = "", store: str = "") -> None:
         cam = f"{camera.description} {camera.state}"
         if camera.state == CameraState.LIVE:
             cam += f" {camera.fps:.0f} fps"
@@ -169,6 +182,5 @@ class StatusLine(QLabel):
                  f"mode {mode}", "door OPEN" if door_open else "door closed"]
         if enrolled is not None:
             parts.insert(4, f"{enrolled} templates")
-        if door:
-            parts.append(door)
+        parts += [text for text in (door, store) if text]
         self.setText("  ·  ".join(parts))

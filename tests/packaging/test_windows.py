@@ -149,7 +149,7 @@ def test_install_self_test_enroll_verify_uninstall(wine):
     report["installed_mib"] = du_mib(wine.path(APP))
     for step in (self_test, enroll_and_verify):
         try:
-            report.update(step(wine))
+            step(wine, report)
         except AssertionError as exc:
             problems.append(f"{step.__name__}: {exc}")
     uninstall(wine)
@@ -179,14 +179,13 @@ def check_installed(wine: Wine, install_log: str) -> None:
     assert ACL_COMMAND in install_log, re.findall(r"kiosk: .*", install_log)
 
 
-def self_test(wine: Wine) -> dict:
+def self_test(wine: Wine, result: dict) -> None:
     """The installed self-test, offline, with no KIOSK_* variable: the program's own defaults."""
     photo = winpath(SEED / "andrew.jpg")
     started = time.perf_counter()
     done = wine.run(wine.path(APP) / "kiosk.exe", "self-test", photo, offline=True)
-    wall_s = time.perf_counter() - started
+    result["self_test_wall_s"] = time.perf_counter() - started
     print(done.stdout)
-    result = {"self_test_wall_s": wall_s}
     total = re.search(r"self-test (?:passed|FAILED).* in ([\d.]+) s", done.stdout)
     if total:
         result["self_test_reported_s"] = float(total.group(1))
@@ -198,24 +197,22 @@ def self_test(wine: Wine) -> dict:
     assert "offscreen window shown" in done.stdout, done.stdout
     assert "weights in C:\\Program Files\\FaceNet Kiosk\\_internal\\weights" in done.stdout
     assert "FAIL" not in done.stdout and "self-test passed" in done.stdout and m, done.stdout
-    return result
 
 
-def enroll_and_verify(wine: Wine) -> dict:
+def enroll_and_verify(wine: Wine, result: dict) -> None:
     """enroll + verify in the default per-machine data folder (C:\\ProgramData\\facenet-kiosk)."""
     kiosk = wine.path(APP) / "kiosk.exe"
     started = time.perf_counter()
     done = wine.run(kiosk, "enroll", "younes", winpath(SEED / "younes.jpg"), offline=True)
-    enroll_s = time.perf_counter() - started
+    result["enroll_wall_s"] = time.perf_counter() - started
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert wine.path(DATA + "/kiosk.sqlite3").is_file(), "the store is not in the per-machine data folder"
     started = time.perf_counter()
     done = wine.run(kiosk, "verify", winpath(SEED / "camera_0.jpg"), "--as", "younes", offline=True)
-    verify_s = time.perf_counter() - started
+    result["verify_wall_s"] = time.perf_counter() - started
     assert done.returncode == 0, f"camera_0.jpg not accepted as younes: {done.stdout}{done.stderr[-3000:]}"
     done = wine.run(kiosk, "verify", winpath(SEED / "andrew.jpg"), "--as", "younes", offline=True)
     assert done.returncode == 1, f"andrew.jpg accepted as younes: {done.stdout}{done.stderr[-3000:]}"
-    return {"enroll_wall_s": enroll_s, "verify_wall_s": verify_s}
 
 
 def uninstall(wine: Wine) -> None:

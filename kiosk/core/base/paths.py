@@ -62,3 +62,10 @@ def committed_weights_dir() -> Path:
 
 def database_path(data: Path) -> Path:
     return data / "kiosk.sqlite3"
+
+
+def no_access_message(folder: Path) -> str:
+    """What to do when this account may not use the data folder (faces are kept from others)."""
+    group = ' (on Windows: add it to the local group "FaceNet Kiosk")' if os.name == "nt" else ""
+    return (f"this account may not read and write the data folder {folder}: ask an administrator"
+            f" to give it access{group}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from ctypes import ArgumentError
 
 _IMPORTED_AT = time.monotonic()
 
@@ -19,7 +20,7 @@ def process_age_s() -> tuple[float, str]:
             return _linux_process_age_s(), "process start"
         if sys.platform == "win32":
             return _windows_process_age_s(), "process start"
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, ArgumentError):
         pass
     return time.monotonic() - _IMPORTED_AT, "the import of kiosk.core.base.proctime"
 
@@ -38,6 +39,9 @@ def _windows_process_age_s() -> float:
 
     kernel32 = ctypes.windll.kernel32
     kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    # a 64-bit handle must be passed as one: without argtypes ctypes would try a C int
+    kernel32.GetProcessTimes.argtypes = [wintypes.HANDLE] + [ctypes.POINTER(wintypes.FILETIME)] * 4
+    kernel32.GetProcessTimes.restype = wintypes.BOOL
     times = [wintypes.FILETIME() for _ in range(5)]  # created, exited, kernel, user, now
     if not kernel32.GetProcessTimes(kernel32.GetCurrentProcess(), *map(ctypes.byref, times[:4])):
         raise OSError("GetProcessTimes failed")

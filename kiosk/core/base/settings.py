@@ -167,8 +167,11 @@ def _check_threshold(name: str, value: float, allowed: tuple[float, float]) -> N
 
 
 def from_file(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
+    try:
+        if not path.exists():
+            return {}
+    except PermissionError:
+        raise SettingsError(paths.no_access_message(path.parent)) from None
     try:
         with path.open("rb") as fh:
             values = tomllib.load(fh)

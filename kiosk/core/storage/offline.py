@@ -183,10 +183,6 @@ class ResilientStore:
     # --- everything else needs the server -----------------------------------------------
     add_person = _needs_server("add_person", ADMIN)
     update_person = _needs_server("update_person", ADMIN)
-    rename = _needs_server("rename", ADMIN)
-    set_employee_id = _needs_server("set_employee_id", ADMIN)
-    set_enabled = _needs_server("set_enabled", ADMIN)
-    set_validity = _needs_server("set_validity", ADMIN)
     remove = _needs_server("remove", ADMIN)
     enrol = _needs_server("enrol", ADMIN)
     remove_template = _needs_server("remove_template", ADMIN)

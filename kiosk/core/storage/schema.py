@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from kiosk.core.base import paths
 from kiosk.core.base.errors import DamagedStoreError, DatabaseLockedError, DatabaseTooNewError, StoreError
 
 log = logging.getLogger("kiosk.core.storage")  # one logger for the whole store
@@ -78,8 +79,12 @@ def open_connection(path: Path, timeout_s: float) -> sqlite3.Connection:
     try:
         if not path.parent.exists():
             path.parent.mkdir(parents=True, mode=0o700)
+    except PermissionError as exc:
+        raise StoreError(paths.no_access_message(path.parent)) from exc
     except OSError as exc:
         raise StoreError(f"cannot create the folder for the database {path}: {exc}") from exc
+    if not os.access(path.parent, os.R_OK | os.W_OK | os.X_OK):
+        raise StoreError(paths.no_access_message(path.parent))
     _refuse_empty(path, timeout_s)
     with sqlite_errors(path):
         conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None,

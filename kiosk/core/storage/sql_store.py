@@ -17,7 +17,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -107,19 +107,6 @@ class SqlStore:
             conn.execute("UPDATE people SET valid_from = ?, valid_until = ? WHERE id = ?",
                          (date_to_text(start), date_to_text(end), person.person_id))
             return by_id(conn, person.person_id)
-
-    # one-field conveniences, all through update_person
-    def rename(self, name_or_id: str, new_name: str) -> Person:
-        return self.update_person(name_or_id, PersonChange(name=new_name))
-
-    def set_employee_id(self, name_or_id: str, employee_id: str | None) -> Person:
-        return self.update_person(name_or_id, PersonChange(employee_id=employee_id))
-
-    def set_enabled(self, name_or_id: str, enabled: bool) -> Person:
-        return self.update_person(name_or_id, PersonChange(enabled=enabled))
-
-    def set_validity(self, name_or_id: str, valid_from: date | None, valid_until: date | None) -> Person:
-        return self.update_person(name_or_id, PersonChange(valid_from=valid_from, valid_until=valid_until))
 
     def remove(self, name_or_id: str, *, keep_name_in_log: bool = False) -> Person:
         """Delete a person and their templates, and erase them as far as the backend can (see
