@@ -17,6 +17,11 @@ from kiosk.core.base.vocabulary import Mode, Runtime, SecurityLevel
 
 log = logging.getLogger("kiosk")
 
+# One BLAS thread: the program's matrix products are small (a probe against the gallery), and
+# on a busy 2-core kiosk a second BLAS thread waiting for a core cost 12 ms where one thread
+# takes 2 ms (100,000 templates; `kiosk benchmark`). Set before numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 
 def _add_global_flags(parser: argparse.ArgumentParser, *, on_command: bool = False) -> None:
     """The flags every command takes, before or after its name (``kiosk gui --data-dir D``).

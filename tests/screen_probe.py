@@ -74,13 +74,14 @@ def main() -> None:
         from kiosk.ui.admin import PinDialog
         from kiosk.ui.enrol_dialog import EnrolDialog
         from kiosk.ui.log_dialog import LogDialog
-        from kiosk.ui.people_dialog import PeopleDialog
+        from kiosk.ui.people_dialog import PeopleDialog, PersonEditDialog
         from kiosk.ui.report_dialog import ReportDialog
         from kiosk.ui.settings_dialog import SettingsDialog
 
         prompter = window.prompter
         for label, make in (("enrol", lambda: EnrolDialog(window.controller, prompter, None, window)),
                             ("people", lambda: PeopleDialog(window.controller, prompter, lambda p: None, window)),
+                            ("person", lambda: PersonEditDialog(store, store.find_person("Alice"), prompter, window)),
                             ("log", lambda: LogDialog(store, prompter, window)),
                             ("report", lambda: ReportDialog(store, prompter, window)),
                             ("settings", lambda: SettingsDialog(settings, prompter, window)),
