@@ -409,13 +409,14 @@ def test_a_live_person_turns_left_then_right_and_is_welcomed(store, clock, tmp_p
     assert desk.pending.prompt == "Please look straight at the camera"
     update = desk.step(rgb(card_frame(RED)))  # the straight reference
     assert update.prompt == "Please turn your head a little to your left"
-    clock.now += 0.4
+    clock.now += 0.2
+    assert desk.step(rgb(card_frame(ALICE_LEFT))).prompt is None  # held for two frames in a row
+    clock.now += 0.1
     update = desk.step(rgb(card_frame(ALICE_LEFT)))
     assert update.prompt == "Thank you. Now a little to your right, please" and store.events() == []
-    clock.now += 0.2
-    assert desk.step(rgb(card_frame(RED))).decisions == ()  # on the way from left to right
-    clock.now += 0.2
-    decision, = desk.step(rgb(card_frame(ALICE_RIGHT))).decisions
+    feed(desk, clock, card_frame(RED), 1, dt=0.2)  # on the way from left to right
+    assert feed(desk, clock, card_frame(ALICE_RIGHT), 1, dt=0.2) == []
+    decision, = feed(desk, clock, card_frame(ALICE_RIGHT), 1, dt=0.1)
     assert decision.kind == DecisionKind.WELCOME and decision.name == "Alice" and desk.door.is_open()
     assert store.events()[0].accepted and desk.pending is None
 
@@ -464,7 +465,7 @@ def test_verify_with_the_challenge_holds_the_badge_holders_acceptance(store, clo
     assert feed(desk, clock, card_frame(RED), 3) == [] and desk.pending is not None
     assert desk.claim("E-2") == DeskUpdate()  # the next badge waits for the head turn
     feed(desk, clock, card_frame(RED), 1)
-    feed(desk, clock, card_frame(ALICE_LEFT), 1, dt=0.4)
+    feed(desk, clock, card_frame(ALICE_LEFT), 2, dt=0.2)
     feed(desk, clock, card_frame(RED), 1)
-    decision, = feed(desk, clock, card_frame(ALICE_RIGHT), 1, dt=0.4)
+    decision, = feed(desk, clock, card_frame(ALICE_RIGHT), 2, dt=0.2)
     assert decision.kind == DecisionKind.VERIFIED and decision.claimed == "E-1"
