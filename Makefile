@@ -54,8 +54,9 @@ clean-venv:
 package: $(STAMP) weights
 	KIOSK_PYTHON=$(PY) packaging/build_linux.sh
 
-# Builds the package, then (as root) dpkg -i, the installed program's self-test offline, dpkg -r.
-package-test: package
+# Builds the package, then (as root) dpkg -i, the installed program's self-test, enroll and verify
+# offline (on SQLite and on a throw-away PostgreSQL server), dpkg -r.
+package-test: package postgresql
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s -p no:cacheprovider -m package tests/packaging
 
 # The Windows installer, built on this Linux machine: PyInstaller under Wine on the Windows

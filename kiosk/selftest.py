@@ -7,7 +7,9 @@ per check with ``ok`` or ``FAIL``, its time and what it saw:
    fed the built-in frame by a scripted camera; passes once the face model has loaded on the
    analysis thread and found the face, and the window has closed with every thread stopped.
    It runs first so that its two timings are a real cold start of this process.
-2. *weights*: the FaceNet file is where the settings say, with the expected sha256;
+2. *weights*: the FaceNet file is where the settings say, with the expected sha256; in a slim
+   install (no TensorFlow, so no FaceNet file: it ships the LiteRT exports only) every recorded
+   export there, with its recorded sha256;
 3. *FaceNet embedder*: the LiteRT export (or the Keras model) loads;
 4. *MTCNN detector*: its three networks and their bundled weights load;
 5. *built-in frame*: matplotlib's portrait of Grace Hopper in a grey 640x480 frame gives exactly
@@ -149,9 +151,17 @@ class SelfTest:
 
     def check_weights(self) -> str:
         from kiosk.core.base.specs import DEFAULT_MODEL
-        from kiosk.core.models import weights
+        from kiosk.core.models import exports, weights
+        from kiosk.core.recognition.files import required_exports
 
-        path = weights.verify(self.settings.weights_path)  # raises unless the sha256 matches
+        folder = self.settings.weights_path
+        needed = required_exports(self.settings)  # FaceNet's and MTCNN's exports (none for keras)
+        if (not weights.weights_file(folder).exists() and needed
+                and all(p.name in exports.recorded(folder) for p in needed)):  # a slim install
+            checked = exports.verify_recorded(folder)  # raises at the first changed export
+            return (f"no {DEFAULT_MODEL.weights_file} (exports only); {len(checked)} exports, "
+                    f"sha256 as recorded, in {folder}")
+        path = weights.verify(folder)  # raises unless the sha256 matches
         return f"{path.name}, sha256 {DEFAULT_MODEL.weights_sha256[:16]}… as expected, in {path.parent}"
 
     def check_embedder(self) -> str:

@@ -17,9 +17,11 @@ BUNDLE=$DIST/kiosk
 log() { printf '\n== %s\n' "$*"; }
 
 weights_and_export() {
-    log "1/4 FaceNet weights (sha256-checked) and their int8 LiteRT export"
+    log "1/4 FaceNet weights (sha256-checked), their int8 LiteRT export, MTCNN's LiteRT exports"
     "$PY" -m kiosk weights fetch  # downloads nothing when the weights are there; builds missing exports
     "$PY" -c "from kiosk.core.base import paths; from kiosk.core.embedding import facenet_litert as litert; print('export:', litert.ensure_export(paths.weights_dir(), 'litert-int8'))"
+    # `weights fetch` builds FaceNet's export only; the bundle has no TensorFlow to build these
+    "$PY" -c "from kiosk.core.base import paths; from kiosk.core.vision import mtcnn_export; print('exports:', *mtcnn_export.ensure_exports(paths.weights_dir()).values())"
 }
 
 bundle() {

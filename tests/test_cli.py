@@ -503,10 +503,13 @@ def test_weights_verify_refuses_a_planted_export(tmp_path, settings):
     folder = tmp_path / "weights"
     folder.mkdir()
     real = facenet_litert.export_path(settings.weights_path, "litert-int8")
-    shutil.copy(real, folder / real.name)
-    recorded = exports.recorded(settings.weights_path)[real.name]
-    (folder / exports.MANIFEST_NAME).write_text(json.dumps({real.name: recorded}))
-    assert run_kiosk("--weights-dir", folder, "weights", "verify").returncode == 0
+    needed = [real, *settings.weights_path.glob("mtcnn-*.tflite")]  # the detector's exports too
+    for path in needed:
+        shutil.copy(path, folder / path.name)
+    recorded = exports.recorded(settings.weights_path)
+    (folder / exports.MANIFEST_NAME).write_text(json.dumps({p.name: recorded[p.name] for p in needed}))
+    verified = run_kiosk("--weights-dir", folder, "weights", "verify")
+    assert verified.returncode == 0 and verified.stdout.count("ok: ") == 4, verified.stdout + verified.stderr
     (folder / real.name).write_bytes(b"TFL3" + b"\0" * 2600)  # the 2.6 KB fake
     done = run_kiosk("--weights-dir", folder, "weights", "verify")
     assert done.returncode == 2 and "has changed since it was built" in done.stderr

@@ -61,6 +61,25 @@ def test_self_test_fails_with_an_empty_weights_dir(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_slim_install_with_exports_only_passes_and_a_changed_export_fails(tmp_path, settings, engine):
+    import shutil
+
+    slim = tmp_path / "slim-weights"  # what the installers ship: no .h5, the checked exports
+    slim.mkdir()
+    for path in settings.weights_path.iterdir():
+        if path.suffix == ".tflite" or path.name == "exports.json":
+            shutil.copy(path, slim / path.name)
+    done = run_kiosk("--weights-dir", str(slim), "self-test", data_dir=tmp_path / "data")
+    assert done.returncode == 0, done.stdout
+    weights_line, = [line for line in done.stdout.splitlines() if line.startswith("ok    weights")]
+    assert "no facenet_keras.h5 (exports only)" in weights_line
+    onet = slim / "mtcnn-1.0.0-onet.tflite"
+    onet.write_bytes(onet.read_bytes()[:-1] + b"\0")
+    done = run_kiosk("--weights-dir", str(slim), "self-test", data_dir=tmp_path / "data")
+    assert done.returncode == 1 and check_lines(done.stdout)["weights"] == "FAIL"
+
+
+@pytest.mark.slow
 def test_an_image_without_a_face_is_a_failed_check(tmp_path, settings, engine):
     from PIL import Image
 
