@@ -105,6 +105,19 @@ def _tool_commands(sub) -> None:
     pad.add_argument("--level", choices=list(SecurityLevel), help="security level (default: the setting)")
     pad.add_argument("--json", action="store_true")
     pad.add_argument("--plot", metavar="PNG", help="write the DET curve here")
+    challenge = sub.add_parser(
+        "evaluate-challenge", help="the head-turn challenge against flat pictures and real turns")
+    challenge.add_argument("--photos", required=True, nargs="+", metavar="DIR",
+                           help="photos (one face each) to hold up as prints and phones")
+    challenge.add_argument("--pairs", metavar="FILE",
+                           help="LFW-format pairs file whose same-person pairs give the real turns")
+    challenge.add_argument("--images", metavar="DIR", help="folder holding <Name>/<Name>_NNNN.jpg")
+    challenge.add_argument("--attempts", type=int, metavar="N",
+                           help="attempts per photo (default: enough for 200 in all)")
+    challenge.add_argument("--frames", type=int, metavar="N",
+                           help="frames per attempt (default: the whole timeout at 15 fps)")
+    challenge.add_argument("--seed", type=int, default=0, help="seed of the simulation (default 0)")
+    challenge.add_argument("--json", action="store_true")
     benchmark = sub.add_parser("benchmark", help="speed of detection, embedding and matching")
     benchmark.add_argument("--json", action="store_true")
     benchmark.add_argument("--repeats", type=int, default=30)

@@ -122,3 +122,45 @@ def store_benchmark(r) -> str:
     if r.errors:
         rows.append(("errors", f"{r.errors}, the first: {r.first_error}"))
     return "\n".join(f"{name:<19} {value}" for name, value in rows)
+
+
+def challenge_run(run) -> str:
+    """`kiosk evaluate-challenge`'s text: flat attacks, genuine turns by band, the target."""
+    s = run.settings
+    lines = [f"head-turn challenge: turn {s['turn_deg']:g} deg, parallax {s['min_parallax']:g}-"
+             f"{s['max_parallax']:g} IOD, confirm {s['confirm_frames']} frames, frontal <= "
+             f"{s['frontal_max_deg']:g} deg, timeout {s['timeout_s']:g} s; {run.fps:g} fps, seed {run.seed}"]
+    lines += _challenge_flat(run.flat)
+    lines += _challenge_genuine(run.genuine) if run.genuine else ["genuine turns: not run (no --pairs)"]
+    t = run.target
+    verdict = "met" if t["met"] else "NOT met"
+    lines.append(f"target (0 of >= {t['min_flat_attempts']} flat attempts pass, genuine >= "
+                 f"{t['genuine_rate']:.0%}): {verdict}")
+    return "\n".join(lines)
+
+
+def _challenge_flat(f) -> list[str]:
+    skipped = f"; {len(f.flat_photos_skipped)} photo(s) skipped (not exactly one face)" \
+        if f.flat_photos_skipped else ""
+    return [
+        f"flat pictures: {f.flat_photos} photos x {f.flat_attempts_per_photo} attempts x "
+        f"{f.flat_frames_per_attempt} frames ({f.flat_prints} prints, {f.flat_phones} phones){skipped}",
+        f"  PASSED: {f.flat_passed} of {f.flat_attempts} (left first {f.flat_passed_by_order['left_first']},"
+        f" right first {f.flat_passed_by_order['right_first']})",
+        f"  took a frontal reference: {f.flat_reference_taken}; got past the first turn: "
+        f"{f.flat_first_turn_done}; frames without exactly one live face: {f.flat_no_face_frames:.1%}"]
+
+
+def _challenge_genuine(g) -> list[str]:
+    def rate(figures) -> str:
+        value = "-" if figures["rate"] is None else f"{figures['rate']:6.1%}"
+        return f"{value} ({figures['passed']}/{figures['pairs']})"
+
+    head = {"rate": g.genuine_rate, "passed": g.genuine_passed, "pairs": g.genuine_pairs}
+    lines = [f"genuine turns: {g.genuine_same_pairs} same-person pairs ({g.genuine_no_face_pairs} with"
+             f" a photo without a face), each photo re-filmed as {g.genuine_renders} frames",
+             f"  NOTE: {g.genuine_selection}",
+             f"  PASSED, turn {g.genuine_band_deg[0]:g}-{g.genuine_band_deg[1]:g} deg: {rate(head)};"
+             f" of the failures, {g.genuine_no_reference} had no frontal reference frame"]
+    lines += [f"    turn {band:>5} deg: {rate(figures)}" for band, figures in g.by_turn.items()]
+    return lines

@@ -71,13 +71,13 @@ def cmd_benchmark_screen(args) -> int:
                cycles=args.cycles, as_json=args.json, fullscreen=args.fullscreen)
 
 
-def _progress(args):
+def _progress(args, desc: str = "detecting", unit: str = "img"):
     """A progress bar on stderr for long loops (not with --json, whose output is read by programs)."""
     from tqdm import tqdm
 
     if getattr(args, "json", False):
         return iter
-    return lambda items: tqdm(items, desc="detecting", unit="img", file=sys.stderr)
+    return lambda items: tqdm(items, desc=desc, unit=unit, file=sys.stderr)
 
 
 def cmd_evaluate(args) -> int:
@@ -119,6 +119,20 @@ def cmd_evaluate_pad(args) -> int:
                        args.level or settings.security_level,
                        Path(args.plot) if args.plot else None, _progress(args))
     print(json.dumps(run.to_json_dict(), indent=2) if args.json else formatting.pad_run(run))
+    return 0
+
+
+def cmd_evaluate_challenge(args) -> int:
+    from kiosk import formatting
+    from kiosk.core.evaluation.challenge import evaluate_challenge
+
+    settings = load_settings(args)
+    run = evaluate_challenge(args.engine_factory(settings), [Path(p) for p in args.photos],
+                             Path(args.pairs) if args.pairs else None,
+                             Path(args.images) if args.images else None,
+                             attempts_per_photo=args.attempts, frames=args.frames, seed=args.seed,
+                             progress=_progress(args, "simulating", "it"))
+    print(json.dumps(run.to_json_dict(), indent=2) if args.json else formatting.challenge_run(run))
     return 0
 
 
