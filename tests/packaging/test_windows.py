@@ -162,7 +162,9 @@ def check_installed(wine: Wine, install_log: str) -> None:
     for name in ("kiosk.exe", "kiosk-gui.exe", "unins000.exe"):
         assert (app / name).is_file(), f"{name} not installed in {app}"
     weights = {p.name for p in (app / "_internal" / "weights").iterdir()}
-    assert {"facenet-6acdd8fb3a3fb2b5-int8.tflite", "facenet_keras.h5", "exports.json"} <= weights, weights
+    assert {"facenet-6acdd8fb3a3fb2b5-int8.tflite", "exports.json"} <= weights, weights
+    assert {f"mtcnn-1.0.0-{net}.tflite" for net in ("pnet", "rnet", "onet")} <= weights, weights
+    assert "facenet_keras.h5" not in weights, "the 88 MiB .h5 ships only with TensorFlow"
     assert not any(name.endswith("-fp32.tflite") for name in weights), weights
     internal = {p.name.lower() for p in (app / "_internal").iterdir()}
     assert "vcruntime140_threads.dll" in internal  # LiteRT's VC++ 2022 runtime DLL ships
