@@ -5,8 +5,11 @@ both stores share is tested on both in tests/test_store.py."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
+import subprocess
+import sys
 import threading
 import time
 from datetime import date
@@ -20,18 +23,21 @@ from kiosk.cli import main
 from kiosk.core import fakes
 from kiosk.core.base.errors import (
     DatabaseTooNewError,
+    PinError,
     ServerUnreachableError,
     SettingsError,
     StoreError,
     UnknownPersonError,
 )
 from kiosk.core.base.types import PersonChange
+from kiosk.core.frontdesk.pin import FAILURES_KEY, FREE_ATTEMPTS, LOCKED_UNTIL_KEY, PinGate
 from kiosk.core.storage.offline import open_shared_store
 from kiosk.core.storage.postgres import PostgresStore
 from kiosk.core.storage.postgres_schema import PG_MIGRATIONS
 from kiosk.core.storage.schema import MIGRATIONS
 from kiosk.core.storage.server_url import check_store_url, is_loopback
 from kiosk.core.storage.sqlite import SqliteStore
+from tests.conftest import seed_photo
 from tests.pg_server import PASSWORD, PASSWORD_ROLE, TcpProxy, pg_server, pg_url  # noqa: F401
 from tests.ui_helpers import make_settings
 
@@ -338,6 +344,66 @@ def test_a_kiosk_started_during_an_outage_decides_from_its_snapshot_commands_fai
     code, out, _ = run_cli(capsys, "--data-dir", str(tmp_path / "side door"), "--store",
                            cable.url(pg_url), "events", "--json")
     assert code == 0 and len(json.loads(out)) == 1  # the command sent the queued row first
+
+
+def test_a_kiosk_restarted_during_an_outage_still_knows_its_pin_and_counts_wrong_ones(
+        pg_url, cable, tmp_path):
+    with kiosk_store(tmp_path, cable.url(pg_url)) as store:
+        PinGate(store, scrypt_n=2 ** 4).set_pin("246810")
+    copy, = (tmp_path / "side door").glob("settings-*.json")
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600 and "246810" not in copy.read_text()
+    cable.cut()
+    clock = [1000.0]
+    with kiosk_store(tmp_path, cable.url(pg_url)) as store:  # restarted while the server is down
+        gate = PinGate(store, clock=lambda: clock[0])
+        assert not store.status().online and gate.is_set()
+        gate.check("246810")
+        with pytest.raises(ServerUnreachableError, match="admin changes need it"):
+            gate.set_pin("112233", old_pin="246810")
+        for _ in range(FREE_ATTEMPTS + 1):
+            with pytest.raises(PinError):
+                gate.check("135790")
+    with kiosk_store(tmp_path, cable.url(pg_url)) as store:  # and again: the lockout was kept
+        with pytest.raises(PinError, match="try again"):
+            PinGate(store, clock=lambda: clock[0]).check("246810")
+    cable.restore()
+    with PostgresStore.open(pg_url) as server:  # the server's own counters were not touched
+        assert not server.get_setting(FAILURES_KEY) and not server.get_setting(LOCKED_UNTIL_KEY)
+    with kiosk_store(tmp_path, cable.url(pg_url)) as store:
+        assert store.status().online
+        PinGate(store, clock=lambda: clock[0]).check("246810")  # online, the server's counters count
+
+
+def test_without_a_sound_settings_copy_an_offline_kiosk_knows_no_pin(pg_url, cable, tmp_path):
+    with kiosk_store(tmp_path, cable.url(pg_url)) as store:
+        PinGate(store, scrypt_n=2 ** 4).set_pin("246810")
+    copy, = (tmp_path / "side door").glob("settings-*.json")
+    copy.write_text('{"url": "postgresql://elsewhere/kiosk", "settings": {}}')
+    cable.cut()
+    with kiosk_store(tmp_path, cable.url(pg_url)) as store:
+        assert not PinGate(store).is_set()
+    copy.write_bytes(b"\x00 not json")
+    with kiosk_store(tmp_path, cable.url(pg_url)) as store:
+        assert not PinGate(store).is_set()
+
+
+def gui_fullscreen(data_dir: Path, url: str) -> subprocess.CompletedProcess:
+    """`kiosk gui --fullscreen` on a seed photo for 3 s, in a child process (offscreen)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, "-m", "kiosk", "--data-dir", str(data_dir), "--store", url,
+                           "--log-level", "info", "gui", "--fullscreen", "--camera", str(seed_photo("younes").parent),
+                           "--quit-after-ms", "3000"], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_full_screen_kiosk_starts_during_an_outage_with_the_pin_it_last_saw(pg_url, cable, tmp_path):
+    with kiosk_store(tmp_path, cable.url(pg_url)) as store:
+        PinGate(store, scrypt_n=2 ** 4).set_pin("246810")
+    cable.cut()
+    started = gui_fullscreen(tmp_path / "side door", cable.url(pg_url))
+    assert started.returncode == 0, started.stderr[-2000:]
+    assert "starting from the snapshot" in started.stderr and "window shown" in started.stderr
+    never_online = gui_fullscreen(tmp_path / "new door", cable.url(pg_url))  # no copy: no PIN known
+    assert never_online.returncode == 2 and "without an admin PIN" in never_online.stderr
 
 
 def test_a_damaged_snapshot_lets_nobody_in_offline(pg_url, cable, tmp_path):

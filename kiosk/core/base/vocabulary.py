@@ -112,3 +112,16 @@ class StoreKind(StrEnum):
 
     SQLITE = "sqlite"  # one file in the data folder: one kiosk
     POSTGRESQL = "postgresql"  # a server shared by several kiosks
+
+
+class SettingKey(StrEnum):
+    """The settings kept in the store (shared by every kiosk on a server), not settings.toml."""
+
+    PIN_HASH = "admin_pin_hash"  # scrypt of the admin PIN
+    PIN_FAILURES = "admin_pin_failures"  # wrong PINs in a row
+    PIN_LOCKED_UNTIL = "admin_pin_locked_until"  # epoch seconds; 0 when not locked
+
+
+# Settings a kiosk may still write while its server is unreachable, into its own copy only
+# (kiosk.core.storage.settings_copy): the PIN's lockout goes on counting during an outage.
+OFFLINE_WRITABLE_SETTINGS = frozenset(str(key) for key in (SettingKey.PIN_FAILURES, SettingKey.PIN_LOCKED_UNTIL))

@@ -19,13 +19,14 @@ import time
 from typing import Callable
 
 from kiosk.core.base.errors import PinError, StoreError
+from kiosk.core.base.vocabulary import SettingKey
 from kiosk.core.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-HASH_KEY = "admin_pin_hash"
-FAILURES_KEY = "admin_pin_failures"
-LOCKED_UNTIL_KEY = "admin_pin_locked_until"
+# plain text, not the enum members: psycopg writes an Enum by its name
+HASH_KEY, FAILURES_KEY, LOCKED_UNTIL_KEY = (str(key) for key in (
+    SettingKey.PIN_HASH, SettingKey.PIN_FAILURES, SettingKey.PIN_LOCKED_UNTIL))
 
 FREE_ATTEMPTS = 3
 FIRST_LOCK_S = 30.0

@@ -10,6 +10,11 @@ It wraps the `PostgresStore` and adds what a door needs when the server cannot b
   (the uid made at the decision), and only then does the store count as online again. With
   ``offline_door_open`` off, an acceptance is queued as a refusal and ``log_event`` raises
   `ServerUnreachableError`, so the front desk keeps the door shut.
+- **the admin PIN**: every setting read from or written to the server is also kept in a
+  local copy (`SettingsCopy`); while offline, settings are read from it, so a kiosk restarted
+  during an outage still starts in full screen and its PIN still unlocks it, and the PIN's
+  lockout counters (`OFFLINE_WRITABLE_SETTINGS`) go on counting in the copy. A PIN changed on
+  the server meanwhile reaches this kiosk when it reconnects.
 - **admin**: changes and the other reads need the server; while offline they raise
   `ServerUnreachableError` saying so.
 - **noticing**: a call that cannot reach the server takes the kiosk offline (``revision``
@@ -30,13 +35,13 @@ import numpy as np
 
 from kiosk.core.base.errors import ServerUnreachableError, StoreError, UnknownPersonError
 from kiosk.core.base.types import AccessEvent, Person
-from kiosk.core.base.vocabulary import DecisionKind, StoreKind
+from kiosk.core.base.vocabulary import OFFLINE_WRITABLE_SETTINGS, DecisionKind, StoreKind
 from kiosk.core.storage.codec import now
 from kiosk.core.storage.outbox import Outbox
 from kiosk.core.storage.postgres import PostgresStore
 from kiosk.core.storage.queries import name_key
 from kiosk.core.storage.server_url import check_store_url
-from kiosk.core.storage.snapshot import GallerySnapshot
+from kiosk.core.storage.snapshot import GallerySnapshot, SettingsCopy
 from kiosk.core.storage.sql_store import event_fields, new_event
 from kiosk.core.storage.store import StoreStatus
 
@@ -63,9 +68,11 @@ def _needs_server(name: str, what: str) -> Callable:
 class ResilientStore:
     """See the module's doc. Build it with `open_shared_store`."""
 
-    def __init__(self, server: PostgresStore, snapshot: GallerySnapshot, outbox: Outbox, *,
-                 offline_door_open: bool = True, retry_s: float = RETRY_S, reason: str = ""):
+    def __init__(self, server: PostgresStore, snapshot: GallerySnapshot, outbox: Outbox,
+                 settings_copy: SettingsCopy, *, offline_door_open: bool = True,
+                 retry_s: float = RETRY_S, reason: str = ""):
         self._server, self._snapshot, self._outbox = server, snapshot, outbox
+        self._settings = settings_copy
         self.url = self.path = server.url
         self.offline_door_open = offline_door_open
         self._retry_s = retry_s
@@ -180,20 +187,42 @@ class ResilientStore:
             return np.zeros((0, dim), np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64)
         return snapshot.arrays
 
+    # --- settings: the local copy while offline ----------------------------------------
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        """As `Store.get_setting`; from the server, kept in the copy; offline, from the copy."""
+        if self._online:
+            try:
+                value = self._server.get_setting(key)
+            except ServerUnreachableError as exc:
+                self._went_offline(exc)
+            else:
+                self._settings.update({key: value})
+                return default if value is None else value
+        return self._settings.get(key, default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self.set_settings({key: value})
+
+    def set_settings(self, values: dict[str, Any]) -> None:
+        """As `Store.set_settings`, kept in the copy too; offline, only the PIN's lockout
+        counters may be written, to the copy alone (they are not sent later)."""
+        if not self._online and set(values) <= OFFLINE_WRITABLE_SETTINGS:
+            self._settings.update(values)
+            return
+        self._on_server(ADMIN, self._server.set_settings, values)
+        self._settings.update(values)
+
     # --- everything else needs the server -----------------------------------------------
     add_person = _needs_server("add_person", ADMIN)
     update_person = _needs_server("update_person", ADMIN)
     remove = _needs_server("remove", ADMIN)
     enrol = _needs_server("enrol", ADMIN)
     remove_template = _needs_server("remove_template", ADMIN)
-    set_setting = _needs_server("set_setting", ADMIN)
-    set_settings = _needs_server("set_settings", ADMIN)
     purge_events = _needs_server("purge_events", ADMIN)
     template_digests = _needs_server("template_digests", LOOK)
     person_templates = _needs_server("person_templates", LOOK)
     foreign_template_count = _needs_server("foreign_template_count", LOOK)
     events = _needs_server("events", LOOK)
-    get_setting = _needs_server("get_setting", LOOK)
     backup = _needs_server("backup", LOOK)
 
     def _on_server(self, what: str, method: Callable, *args: Any, **kwargs: Any) -> Any:
@@ -279,7 +308,7 @@ def open_shared_store(settings, *, read_only: bool = False, offline_ok: bool = T
     cannot be reached now is no error (see `open_store`)."""
     url = check_store_url(settings.store)
     data = Path(settings.data_path)
-    snapshot, outbox = GallerySnapshot(data, url), Outbox(data / OUTBOX_FILE)
+    snapshot, outbox, copy = GallerySnapshot(data, url), Outbox(data / OUTBOX_FILE), SettingsCopy(data, url)
     try:
         server = PostgresStore.open(url, read_only=read_only, retry_s=retry_s)
     except ServerUnreachableError as exc:
@@ -288,9 +317,9 @@ def open_shared_store(settings, *, read_only: bool = False, offline_ok: bool = T
             raise
         log.warning("the store server cannot be reached: starting from the snapshot (%s)", exc)
         return ResilientStore(PostgresStore.later(url, read_only=read_only, retry_s=retry_s),
-                              snapshot, Outbox(data / OUTBOX_FILE), retry_s=retry_s,
+                              snapshot, Outbox(data / OUTBOX_FILE), copy, retry_s=retry_s,
                               offline_door_open=settings.offline_door_open, reason=_short(exc))
-    store = ResilientStore(server, snapshot, outbox, retry_s=retry_s,
+    store = ResilientStore(server, snapshot, outbox, copy, retry_s=retry_s,
                            offline_door_open=settings.offline_door_open)
     try:
         store.flush()

@@ -6,6 +6,11 @@ zip, CRC-checked on reading), 0600, written under a temporary name and renamed i
 that a crash leaves the old snapshot or the new one, never a part. ``<key>`` hashes the
 server URL and the model id, so a kiosk pointed at another server never uses the old one's
 faces. A damaged or missing snapshot means an empty gallery: nobody is let in offline.
+
+`SettingsCopy` does the same for the store's settings (the admin PIN's hash and lockout):
+``settings-<key>.json`` keeps every value the kiosk last read from or wrote to the server, so
+that a kiosk restarted during an outage still knows its PIN. A damaged or missing copy knows
+no PIN: a full-screen kiosk then does not start until the server is back.
 """
 from __future__ import annotations
 
@@ -89,6 +94,50 @@ class GallerySnapshot:
             log.error("the offline snapshot %s is damaged (%s): nobody can be let in offline",
                       path, exc)
             return None
+
+
+class SettingsCopy:
+    """The server's settings as this kiosk last saw them, in ``folder`` (0600, atomic)."""
+
+    def __init__(self, folder: Path, url: str):
+        key = hashlib.sha256(f"{url}\nsettings".encode()).hexdigest()[:16]
+        self.file = Path(folder) / f"settings-{key}.json"
+        self.url = url
+        self._lock = threading.Lock()
+        self._values: dict | None = None  # read on first use
+
+    def get(self, key: str, default: object = None) -> object:
+        with self._lock:
+            return self._loaded().get(key, default)
+
+    def update(self, values: dict) -> None:
+        """Merge ``values`` (None: forget the key); the file is rewritten only on a change."""
+        with self._lock:
+            merged = {k: v for k, v in (self._loaded() | dict(values)).items() if v is not None}
+            if merged == self._values:
+                return
+            try:
+                _write_private(self.file, json.dumps({"url": self.url, "settings": merged}).encode())
+            except OSError as exc:
+                log.warning("the offline settings copy %s cannot be written: %s", self.file, exc)
+            self._values = merged
+
+    def _loaded(self) -> dict:
+        if self._values is None:
+            self._values = self._read()
+        return self._values
+
+    def _read(self) -> dict:
+        if not self.file.exists():
+            return {}
+        try:
+            data = json.loads(self.file.read_text())
+            if data["url"] != self.url or not isinstance(data["settings"], dict):
+                raise ValueError("made for another server")
+            return data["settings"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.error("the offline settings copy %s is damaged (%s): no admin PIN offline", self.file, exc)
+            return {}
 
 
 def _encode(snapshot: Snapshot, url: str) -> bytes:
