@@ -452,6 +452,26 @@ def test_a_disabled_person_is_refused_with_the_reason(kiosk_cli):
     assert code == 1 and out.startswith("refused: the face is younes, but disabled")
 
 
+def test_identify_says_a_recognised_person_is_not_let_in_and_why(kiosk_cli):
+    """The printed line agrees with the access-log row: recognised, but refused, and why."""
+    kiosk_cli("enroll", "younes", seed_photo("younes"))
+    kiosk_cli("people", "disable", "younes")
+    code, out, _ = kiosk_cli("identify", seed_photo("younes"), "--log")
+    assert code == 0 and out.rstrip().endswith("younes (distance 0.000): not let in: disabled")
+    kiosk_cli("people", "enable", "younes")
+    kiosk_cli("people", "set", "younes", "--valid-until", "2020-01-01")
+    code, out, _ = kiosk_cli("identify", seed_photo("younes"))  # checked without --log too, as verify
+    assert out.rstrip().endswith("younes (distance 0.000): not let in: valid until 2020-01-01")
+    face, = json.loads(kiosk_cli("identify", seed_photo("younes"), "--json")[1])["faces"]
+    assert (face["identity"], face["accepted"], face["decision"]) == ("younes", False, "not_active")
+    assert face["reason"] == "younes: valid until 2020-01-01"  # the access log's reason, as verify --json
+    code, out, _ = kiosk_cli("verify", seed_photo("younes"), "--as", "younes")
+    assert code == 1 and out.startswith("refused: the face is younes, but valid until 2020-01-01")
+    event, = json.loads(kiosk_cli("events", "--json")[1])
+    assert (event["name"], event["accepted"], event["decision"]) == (None, False, "not_active")
+    assert event["reason"] == "younes: disabled"
+
+
 def test_purge_backup_and_repair(kiosk_cli, tmp_path):
     kiosk_cli("enroll", "kian", seed_photo("kian"))
     kiosk_cli("identify", SEED / "camera_0.jpg", "--log")

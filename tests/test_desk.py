@@ -115,6 +115,26 @@ def test_staff_with_a_stranger_are_asked_to_come_one_at_a_time(desk, clock, stor
         ("Alice", MarkState.KNOWN), ("Bob", MarkState.KNOWN), ("unknown", MarkState.UNKNOWN)]
 
 
+def test_staff_left_alone_after_a_group_refusal_is_welcomed_without_the_cooldown(desk, clock, store):
+    """The refusal replaced her welcome: no cooldown starts. Said once per group, however long
+    it stands; once alone she is counted afresh (the usual 3 frames), then welcomed for real."""
+    group = card_frame(("red", (60, 120, 160, 180)), ("green", (380, 120, 160, 180)))
+    assert [d.kind for d in feed(desk, clock, group, 60)] == [DecisionKind.GROUP]  # 3 s together
+    assert feed(desk, clock, card_frame(RED), 2) == []
+    assert [(d.kind, d.name) for d in feed(desk, clock, card_frame(RED), 1)] == [(DecisionKind.WELCOME, "Alice")]
+    assert desk.door.is_open()
+    assert feed(desk, clock, card_frame(RED), 100) == []  # a real welcome: her cooldown runs
+    assert [e.kind for e in store.events()] == ["welcome", "group"]
+
+
+def test_a_group_that_forms_again_is_refused_again(desk, clock, store):
+    group = card_frame(("red", (60, 120, 160, 180)), ("green", (380, 120, 160, 180)))
+    assert [d.kind for d in feed(desk, clock, group, 5)] == [DecisionKind.GROUP]
+    assert feed(desk, clock, EMPTY, 2) == []
+    assert [d.kind for d in feed(desk, clock, group, 5)] == [DecisionKind.GROUP]
+    assert not desk.door.is_open() and [e.kind for e in store.events()] == ["group", "group"]
+
+
 def test_a_photo_held_up_beside_a_colleague_counts_as_another_person(desk, clock):
     frame = card_frame(("blue", (60, 120, 160, 180)), ("red", (380, 120, 160, 180), "photo"))
     assert [d.kind for d in feed(desk, clock, frame, 3)] == [DecisionKind.GROUP]
@@ -287,7 +307,7 @@ def test_a_disabled_or_expired_person_is_refused_politely_and_logged_as_such(sto
     assert {d.kind for d in made} == {DecisionKind.NOT_ACTIVE} and not desk.door.is_open()
     assert {d.message for d in made} == {"Sorry, the door cannot open for you today — please see reception"}
     reasons = sorted(e.detail for e in store.events())
-    assert reasons == ["Alice: disabled", "Bob: expired on 2026-11-30"]
+    assert reasons == ["Alice: disabled", "Bob: valid until 2026-11-30"]
     assert not any(e.accepted for e in store.events())
 
 

@@ -23,8 +23,8 @@ def cmd_verify(args) -> int:
                     "logged": bool(args.log)})
     elif match is None:
         print(f"refused: no face found in {args.image}, so it cannot be {name}")
-    elif verdict.decision.kind == "not_active":
-        print(f"refused: the face is {name}, but {verdict.decision.detail.split(': ', 1)[-1]}")
+    elif match.accepted and not accepted:
+        print(f"refused: the face is {name}, but {_why_not(verdict.decision)}")
     elif accepted:
         print(f"accepted: the face is {name} (distance {match.distance:.3f} <= {threshold:.2f})")
     else:
@@ -39,22 +39,36 @@ def cmd_identify(args) -> int:
     with open_desk(args) as desk:
         results = desk.identify_photo(image_rgb, log_it=args.log)
         threshold = desk.settings.identify_threshold
-    faces = [{"box": list(r.face.box_xywh), "confidence": round(r.face.confidence, 4),
-              "identity": r.match.name if r.match and r.match.accepted else None,
-              "nearest": r.match.name if r.match else None,
-              "distance": r.match.distance if r.match and r.match.person_id is not None else None}
-             for r in results]
     if args.json:
-        emit_json({"faces": faces, "threshold": threshold})
+        emit_json({"faces": [_face_json(r) for r in results], "threshold": threshold})
     else:
-        _print_faces(faces, args.image)
-    return 0 if faces else 1
+        _print_faces(results, args.image)
+    return 0 if results else 1
 
 
-def _print_faces(faces: list[dict], image: str) -> None:
-    if not faces:
+def _face_json(r) -> dict:
+    """One `IdentifiedFace`: "identity" is whom the face matched, "accepted" whether the door
+    lets them in ("reason": the access log's reason)."""
+    return {"box": list(r.face.box_xywh), "confidence": round(r.face.confidence, 4),
+            "identity": r.match.name if r.match and r.match.accepted else None,
+            "nearest": r.match.name if r.match else None,
+            "distance": r.match.distance if r.match and r.match.person_id is not None else None,
+            "accepted": r.decision.accepted, "decision": r.decision.kind,
+            "reason": r.decision.detail or None}
+
+
+def _print_faces(results, image: str) -> None:
+    if not results:
         print(f"no face found in {image}")
-    for f in faces:
+    for r in results:
+        f = _face_json(r)
         who = f["identity"] or "not in the database"
         dist = f" (distance {f['distance']:.3f})" if f["distance"] is not None else ""
-        print(f"face at {tuple(f['box'])}: {who}{dist}")
+        refused = f": not let in: {_why_not(r.decision)}" if f["identity"] and not f["accepted"] else ""
+        print(f"face at {tuple(f['box'])}: {who}{dist}{refused}")
+
+
+def _why_not(decision) -> str:
+    """Why a recognised person is not let in ("disabled", "valid until …", a flat picture…):
+    the access log's reason without their name in front."""
+    return decision.detail.removeprefix(f"{decision.name}: ")

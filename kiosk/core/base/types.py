@@ -47,7 +47,7 @@ class Person:
         if self.valid_from is not None and today < self.valid_from:
             return f"not valid before {self.valid_from.isoformat()}"
         if self.valid_until is not None and today > self.valid_until:
-            return f"expired on {self.valid_until.isoformat()}"
+            return f"valid until {self.valid_until.isoformat()}"  # that day still counted
         return ""
 
 

@@ -151,9 +151,19 @@ class RecognizeTracker:
                 decisions.append(replace(decision, live_score=_mean(self._scores.get(key))))
         return decisions
 
-    def reset(self) -> None:
+    def withhold(self, decisions: Sequence[Decision]) -> None:
+        """These decisions of the last `update` were not announced (the desk refused the whole
+        group instead): no cooldown starts for them."""
+        for decision in decisions:  # a decision was made: any earlier cooldown had run out
+            self._announced_at.pop(decision.person_id if decision.accepted else _STRANGER_KEY, None)
+
+    def restart_counts(self) -> None:
+        """Count everyone's consecutive frames from zero again; cooldowns stay."""
         self._streaks.clear()
         self._scores.clear()
+
+    def reset(self) -> None:
+        self.restart_counts()
         self._announced_at.clear()
 
     def _cooling(self, key: object) -> bool:

@@ -39,7 +39,7 @@ from kiosk.core.frontdesk.enrolment import (
 )
 from kiosk.core.frontdesk.gallery import CHECK_S, GalleryWatch
 from kiosk.core.frontdesk.live import Task, boxes_only, check_claim
-from kiosk.core.recognition.engine import FaceResult, FrameAnalysis
+from kiosk.core.recognition.engine import FrameAnalysis
 from kiosk.core.recognition.matching import Gallery
 from kiosk.core.storage.store import Store
 from kiosk.core.vision.challenge import ChallengeCheck, ChallengeSettings, ChallengeState
@@ -92,6 +92,16 @@ class PhotoVerdict:
     faces_in_image: int
 
 
+@dataclass(frozen=True)
+class IdentifiedFace:
+    """`FrontDesk.identify_photo`, per face: who it matched, and whether the door lets them in
+    (a recognised person may still be refused: disabled, out of dates, a flat picture)."""
+
+    face: Face
+    match: Match | None  # None when the gallery is empty
+    decision: Decision
+
+
 @dataclass
 class PendingChallenge:
     """An acceptance held back until the person turns their head as asked (security level
@@ -131,6 +141,7 @@ class FrontDesk:
         self._clock, self._today = clock, today
         self.gallery_watch = GalleryWatch(store, gallery_check_s, clock)
         self.tracker = RecognizeTracker.from_settings(settings, clock)
+        self._group_refused = False  # the group in view was told "one at a time" already
         self.session: VerifySession | None = None
         self.claims = ClaimLimiter(clock=clock)
         self.enrolling: Task | None = None
@@ -173,6 +184,7 @@ class FrontDesk:
         needs the anti-spoofing models loads them here (on the deciding thread)."""
         self.settings = settings
         self.tracker = RecognizeTracker.from_settings(settings, self._clock)
+        self._group_refused = False
         self.pending = None
         if self.engine is not None:
             self._configure_engine()
@@ -270,14 +282,18 @@ class FrontDesk:
         return PhotoVerdict(person, decision, check.match, faces[0].face if faces else None,
                             len(faces))
 
-    def identify_photo(self, image_rgb: np.ndarray, *, log_it: bool = False) -> list[FaceResult]:
-        """1:N for every face of one RGB photo, largest first (logged only with ``log_it``)."""
+    def identify_photo(self, image_rgb: np.ndarray, *, log_it: bool = False) -> list[IdentifiedFace]:
+        """1:N for every face of one RGB photo, largest first, each with its decision: into the
+        access log only with ``log_it``; without, who may come in is still checked (as in
+        `verify_photo`)."""
         analysis = self._engine().analyse(image_rgb, self.gallery,
                                           self.settings.identify_threshold)
         if log_it:
-            for result, score in zip(analysis.faces, self._live_scores(image_rgb, analysis)):
-                self._announce(replace(decisions.recognition(result.match), live_score=score))
-        return list(analysis.faces)
+            made = [self._announce(replace(decisions.recognition(r.match), live_score=score))
+                    for r, score in zip(analysis.faces, self._live_scores(image_rgb, analysis))]
+        else:
+            made = [self._checked_access(decisions.recognition(r.match)) for r in analysis.faces]
+        return [IdentifiedFace(r.face, r.match, d) for r, d in zip(analysis.faces, made)]
 
     # --- enrolment ----------------------------------------------------------------------
     def encode_files(self, paths: Iterable[str | os.PathLike], person_id: int | None = None,
@@ -328,15 +344,34 @@ class FrontDesk:
         if task.kind != TaskKind.RECOGNIZE:
             return []
         scores = self._live_scores(frame_rgb, analysis)
+        others = self._group_others(analysis, scores)
+        self._follow_group(analysis, others)
         made = self.tracker.update(analysis.faces, scores)
         welcomed = any(d.accepted and not self._looks_flat(d.live_score) for d in made)
-        others = self._others_in_view(analysis, scores)
+        if not (welcomed and others):
+            return made
+        self.tracker.withhold(made)  # nobody was welcomed: no cooldown keeps them waiting later
+        if self._group_refused:
+            return []  # said once to this group already: not again every frame
+        self._group_refused = True
+        return [decisions.group_refusal(made, others)]
+
+    def _group_others(self, analysis: FrameAnalysis, scores: list[float | None]) -> int:
+        """How many faces keep the door shut for the staff beside them (0: none, or the group
+        policy lets staff in anyway)."""
         if self._challenging():  # the head turn is checked on one face: nobody else in view
-            others = len(analysis.faces) - 1
-        if welcomed and others and (self.settings.group_policy == GroupPolicy.ONE_AT_A_TIME
-                                    or self._challenging()):
-            return [decisions.group_refusal(made, others)]
-        return made
+            return len(analysis.faces) - 1
+        if self.settings.group_policy == GroupPolicy.ONE_AT_A_TIME:
+            return self._others_in_view(analysis, scores)
+        return 0
+
+    def _follow_group(self, analysis: FrameAnalysis, others: int) -> None:
+        """Once a refused group breaks up (staff alone, or no staff left), whoever is in view
+        is counted afresh: frames counted while the group stood let nobody in."""
+        staff = any(f.match is not None and f.match.accepted for f in analysis.faces)
+        if self._group_refused and not (others and staff):
+            self._group_refused = False
+            self.tracker.restart_counts()
 
     def _others_in_view(self, analysis: FrameAnalysis, scores: list[float | None]) -> int:
         """Faces in the frame the door cannot let in: strangers, and staff faces that look
