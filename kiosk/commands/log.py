@@ -59,6 +59,9 @@ def cmd_report(args) -> int:
     from kiosk.core.frontdesk import attendance as att
 
     start, end = _day(args.start, "--from"), _day(args.end, "--to")
+    if args.plot and not att.can_plot():
+        raise KioskError("--plot needs matplotlib, which this installation leaves out; "
+                         "use --csv or the admin's Attendance view")
     with open_store(load_settings(args), read_only=True) as store:
         report = att.attendance(store, start, end, args.kiosk)
     if args.plot:

@@ -5,6 +5,7 @@ days; ``start`` and ``end`` are inclusive. A removed person appears under their 
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -14,6 +15,8 @@ from kiosk.core.base.errors import InvalidTextError
 from kiosk.core.storage.store import Store
 
 MAX_DAYS = 366
+MAX_DAY_LABELS = 10  # more dates than this under a chart overlap
+NO_ARRIVALS = "no arrivals in this range"
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,11 @@ class AttendanceReport:
         span = (self.end - self.start).days + 1
         days = (self.start + timedelta(days=i) for i in range(span))
         return {day: counts.get(day, 0) for day in days}
+
+    def chart_title(self) -> str:
+        """"Arrivals per day, <start> to <end>", and the kiosk when there is one."""
+        return (f"Arrivals per day, {self.start} to {self.end}"
+                + (f" ({self.kiosk})" if self.kiosk else ""))
 
     def to_json_dict(self) -> dict:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(), "kiosk": self.kiosk,
@@ -96,19 +104,41 @@ def csv_rows(report: AttendanceReport) -> list[tuple]:
             for r in report.rows]
 
 
+def can_plot() -> bool:
+    """Whether matplotlib, which draws the chart file, can be imported (the installed kiosk
+    leaves it out; the admin's window paints its chart with Qt instead)."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def plot_arrivals(report: AttendanceReport, path: Path) -> Path:
-    """A bar chart of the people who came in each day, as a PNG."""
+    """A bar chart of the people who came in each day, as a PNG (needs matplotlib: see
+    ``can_plot``)."""
     from matplotlib.figure import Figure
 
-    per_day = report.arrivals_per_day()
     fig = Figure(figsize=(7.0, 3.2), dpi=100)
     ax = fig.add_subplot()
-    ax.bar([d.isoformat() for d in per_day], list(per_day.values()), color="#1e8e4e")
-    ax.set_ylabel("people in")
-    ax.set_title(f"Arrivals per day, {report.start} to {report.end}"
-                 + (f" ({report.kiosk})" if report.kiosk else ""))
-    ax.tick_params(axis="x", labelrotation=60, labelsize=7)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _draw_arrivals(ax, report.arrivals_per_day())
+    ax.set_title(report.chart_title())
     fig.tight_layout()
     fig.savefig(path, format="png")
     return Path(path)
+
+
+def _draw_arrivals(ax, per_day: dict[date, int]) -> None:
+    """Bars on ``ax``: y from 0 with whole-number ticks, at most MAX_DAY_LABELS dates."""
+    from matplotlib.ticker import MaxNLocator
+
+    days, counts = list(per_day), list(per_day.values())
+    ax.bar(range(len(days)), counts, color="#1e8e4e")
+    step = max(1, math.ceil(len(days) / MAX_DAY_LABELS))
+    ax.set_xticks(range(0, len(days), step), [d.isoformat() for d in days[::step]],
+                  rotation=45, ha="right", fontsize=8)
+    ax.set_ylim(0, max(counts, default=0) + 1)  # an empty range: 0 to 1, not -0.04 to 0.04
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("people in")
+    if not any(counts):
+        ax.text(0.5, 0.5, NO_ARRIVALS, transform=ax.transAxes, ha="center", va="center")
