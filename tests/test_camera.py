@@ -126,6 +126,48 @@ def test_image_folder_without_images_is_a_camera_error(tmp_path):
         ImageFolderCamera(tmp_path).open()
 
 
+def a_folder_of_two_images(tmp_path):
+    folder = tmp_path / "slides"
+    folder.mkdir()
+    for i, f in enumerate(frames(2)):
+        assert cv2.imwrite(str(folder / f"{i}.png"), f)
+    return folder
+
+
+def test_an_image_folder_that_disappears_is_a_lost_camera_not_a_crash(tmp_path, caplog):
+    folder = a_folder_of_two_images(tmp_path)
+    camera = ImageFolderCamera(folder)
+    camera.open()
+    assert camera.read()[0, 0, 0] == 0
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    with pytest.raises(CameraError, match="cannot read 1.png") as raised:
+        camera.read()
+    assert not isinstance(raised.value, CameraEndedError)
+    with pytest.raises(CameraError, match="No images"):  # what the capture loop's retry sees
+        camera.open()
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_the_capture_loop_reports_a_vanished_folder_calmly_and_recovers(tmp_path, caplog):
+    folder = a_folder_of_two_images(tmp_path)
+    loop = CaptureLoop(lambda: ImageFolderCamera(folder, fps=100), LatestFrame(),
+                       backoff_s=FAST_BACKOFF).start()
+    try:
+        assert wait_for(lambda: loop.status().ok)
+        moved = folder.rename(tmp_path / "elsewhere")
+        assert wait_for(lambda: loop.status().state == capture.RECONNECTING)
+        assert "cannot read" in loop.status().message
+        moved.rename(folder)  # plugged back in
+        assert wait_for(lambda: loop.status().ok)
+    finally:
+        loop.stop()
+    assert not [r for r in caplog.records if r.exc_info or r.levelname == "ERROR"]
+    lost = [r.getMessage() for r in caplog.records if "cannot read" in r.getMessage()]
+    assert len(lost) == 1 and lost[0].startswith("camera: slideshow slides: cannot read")
+
+
 def test_video_file_plays_and_loops(tmp_path):
     path = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))

@@ -75,6 +75,25 @@ def test_enrolled_person_is_welcomed_and_logged(kiosk, qtbot):
     qtbot.waitUntil(door_closed, timeout=3000)
 
 
+def test_once_the_door_closes_the_screen_no_longer_says_it_is_open(kiosk, qtbot):
+    """Alice stays in view after her welcome: the panel keeps her name, but once the door
+    shuts (door_open_s) no visible text may still say it is open."""
+    from PySide6.QtWidgets import QLabel
+
+    k = kiosk(card_frame(RED), door_open_s=1.0)
+    doors = []
+    k.controller.doorChanged.connect(doors.append)
+    k.wait_decision(DecisionKind.WELCOME)
+    qtbot.waitUntil(lambda: doors == [True], timeout=3000)
+    assert "Door open" in k.window.panel.detail.text()
+    qtbot.waitUntil(lambda: doors == [True, False], timeout=3000)
+    k.window.refresh_status()
+    shown = [label.text() for label in k.window.findChildren(QLabel) if label.isVisible()]
+    assert not any("door open" in text.lower() for text in shown), shown
+    assert k.window.panel.title.text() == "Welcome, Alice" and k.window.panel.style_name == "good"
+    assert "door closed" in k.window.status_line.text()
+
+
 def test_face_boxes_carry_the_name(kiosk, qtbot):
     k = kiosk(card_frame(RED, ("green", (450, 100, 120, 150))))
     view = k.window.live_view

@@ -64,7 +64,8 @@ class AdminActions(QObject):
 
 class CornerHotspot(QWidget):
     """An invisible square in a corner: held for LONG_PRESS_MS, it asks for the admin menu
-    (a touch screen has no keyboard shortcut)."""
+    (a touch screen has no keyboard shortcut). Kiosk mode only: the window hides it when it
+    shows its toolbar, whose right end it would cover."""
 
     longPressed = Signal()
 

@@ -4,7 +4,8 @@ One clear message per outcome: decisions that come together (several faces) shar
 headline ("Welcome, Alice and Bob"), never a welcome beside a refusal on the same line. The
 text scales with the screen (capitals about 5% of its height, the second line half that).
 A decision stays while its people stay in view: a stranger who waits is not invited to "look
-at the camera" again and again.
+at the camera" again and again. A welcome says the door is open only while it is: once the
+door shuts, the name stays and the second line says so.
 """
 from __future__ import annotations
 
@@ -33,14 +34,17 @@ TOGETHER_S = 1.0  # decisions this close together are shown together (several fa
 CAP_FRACTION = 0.05  # capital letters' height / screen height: ~17 mm on a 24" monitor at 2 m
 CAP_PER_PX = 0.72  # a sans-serif capital is about this fraction of the font's pixel size
 DOOR_OPEN = "Door open — please come in"
+DOOR_CLOSED = "The door has closed"
 
 
-def headline(shown: list[Decision]) -> tuple[str, str, str]:
-    """(style, title, detail) of decisions shown together."""
+def headline(shown: list[Decision], door_open: bool = True) -> tuple[str, str, str]:
+    """(style, title, detail) of decisions shown together; `door_open` is whether the door
+    is open now (a welcome's second line says which)."""
     welcomed = [d.name for d in shown if d.accepted and d.name]
     if welcomed:
         others = any(not d.accepted for d in shown)
-        detail = DOOR_OPEN + (" · anyone else, please see reception" if others else "")
+        detail = ((DOOR_OPEN if door_open else DOOR_CLOSED)
+                  + (" · anyone else, please see reception" if others else ""))
         return "good", "Welcome, " + " and ".join(dict.fromkeys(welcomed)), detail
     title = "\n".join(dict.fromkeys(d.message for d in shown))
     return STYLE_BY_KIND.get(shown[-1].kind, "info"), title, ""
@@ -62,6 +66,7 @@ class DecisionPanel(QFrame):
         self._shown: list[Decision] = []
         self._shown_at = 0.0
         self._faces_in_view = False
+        self._door_open = False
         self._idle, self._idle_detail = IDLE_TEXT[Mode.RECOGNIZE], ""
         self._clear = QTimer(self, singleShot=True)
         self._clear.timeout.connect(self._expire)
@@ -105,8 +110,17 @@ class DecisionPanel(QFrame):
         together = self.style_name not in ("idle", "prompt") and now - self._shown_at < TOGETHER_S
         self._shown = (self._shown if together else []) + [decision]
         self._shown_at = now
-        self._set(*headline(self._shown))
+        self._door_open = self._door_open or decision.door_open_s > 0  # it opens with it
+        self._set(*headline(self._shown, self._door_open))
         self._clear.start(int(max(MIN_SHOW_S, decision.door_open_s) * 1000))
+
+    @Slot(bool)
+    def set_door_open(self, is_open: bool) -> None:
+        """The door's real state (from the controller): a welcome still on screen when the
+        door shuts keeps its name, and no longer says the door is open."""
+        self._door_open = is_open
+        if self.style_name == "good" and self._shown:
+            self._set(*headline(self._shown, is_open))
 
     @Slot()
     def _expire(self) -> None:

@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         c.modelChanged.connect(self._on_model)
         c.modeChanged.connect(self._on_mode)
         c.doorChanged.connect(self._on_door)
+        c.doorChanged.connect(self.panel.set_door_open)
         c.galleryChanged.connect(self._on_gallery)
         self.claim_entry.claimed.connect(self._on_claim)
         self.banner.sourceRequested.connect(self._on_source_requested)
@@ -275,6 +276,7 @@ class MainWindow(QMainWindow):
         """A visitor's screen (on) or an admin's window (off)."""
         self.kiosk_mode = on
         self.admin_actions.toolbar.setVisible(not on)
+        self.corner.setVisible(on)  # in a window it would cover the toolbar's right end
         self.status_line.setVisible(not on)
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on)
         self._guard.start() if on else self._guard.stop()

@@ -131,19 +131,32 @@ class ImageFolderCamera:
         self._index = 0
 
     def open(self) -> None:
-        if self.path.is_file():
-            self._files = [self.path]
-        elif self.path.is_dir():
-            self._files = sorted(p for p in self.path.iterdir()
-                                 if p.suffix.lower() in IMAGE_SUFFIXES)
+        try:
+            self._files = self._image_files()
+        except OSError as exc:  # the folder went away while being listed, or is unreadable
+            raise CameraError(f"Cannot list the images in {self.path} "
+                              f"({exc.strerror or exc})") from exc
         if not self._files:
             raise CameraError(f"No images found in {self.path}")
         self._index = 0
 
+    def _image_files(self) -> list[Path]:
+        if self.path.is_file():
+            return [self.path]
+        if self.path.is_dir():
+            return sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        return []
+
     def read(self) -> np.ndarray:
+        """The next image; CameraError when its file cannot be read any more (the folder was
+        removed or unmounted): the capture loop then re-opens the folder, as for a lost camera."""
         for _ in range(len(self._files)):
             path = self._next_path()
-            frame_bgr = _imread_bgr(path)
+            try:
+                frame_bgr = _imread_bgr(path)
+            except OSError as exc:
+                raise CameraError(f"{self.description}: cannot read {path.name} "
+                                  f"({exc.strerror or exc})") from exc
             if frame_bgr is not None:
                 return _readonly(frame_bgr)
             log.warning("slideshow: skipping unreadable image %s", path)
