@@ -275,6 +275,15 @@ def test_read_only_commands_work_on_a_folder_this_user_cannot_write(kiosk_cli, t
     assert sorted(p.name for p in data.iterdir()) == before  # nothing written, not even -shm
 
 
+@pytest.mark.parametrize("command", [["people", "list"], ["events"], ["report", "attendance", "--from",
+                                     "2026-01-01", "--to", "2026-01-31"]])
+def test_a_read_only_command_on_a_data_folder_with_no_store_says_so_and_creates_nothing(kiosk_cli, command):
+    code, out, err = kiosk_cli(*command)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert f"no store at {kiosk_cli.db}" in err and "--data-dir" in err
+    assert not kiosk_cli.db.parent.exists()
+
+
 def test_a_data_folder_this_account_may_not_use_is_one_clear_line(kiosk_cli):
     kiosk_cli("enroll", "kian", seed_photo("kian"))
     data = kiosk_cli.db.parent

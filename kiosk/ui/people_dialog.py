@@ -33,7 +33,7 @@ COLUMNS = ("Name", "Employee ID", "Photos", "Status", "Enrolled on")
 
 
 def status_text(person: Person, today: date) -> str:
-    """"allowed in", "disabled", "expired on …", with the dates when there are any."""
+    """"allowed in", "disabled", "valid until …", with the dates when there are any."""
     why = person.refusal(today)
     dates = ""
     if person.valid_from or person.valid_until:

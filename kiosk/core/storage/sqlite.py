@@ -40,11 +40,15 @@ class SqliteStore(SqlStore):
     @classmethod
     def open(cls, path: Path, *, timeout_s: float = 2.0, read_only: bool = False) -> "SqliteStore":
         """Open (creating folders and file if missing) and migrate the database at ``path``;
-        ``read_only`` opens an existing file without writing to it or its folder."""
+        ``read_only`` opens an existing file without writing to it or its folder, and a
+        missing one is an error (a mistyped data folder is not an empty store)."""
         path = Path(path)
-        if read_only and path.exists():
-            return cls(open_read_only(path, timeout_s), path)
-        return cls(open_connection(path, timeout_s), path)
+        if not read_only:
+            return cls(open_connection(path, timeout_s), path)
+        if not path.exists():
+            raise StoreError(f"no store at {path}: nobody has been enrolled and nothing logged with"
+                             " this data folder (is --data-dir right?)")
+        return cls(open_read_only(path, timeout_s), path)
 
     def close(self) -> None:
         with self._lock:
