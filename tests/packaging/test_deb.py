@@ -177,6 +177,8 @@ def check_no_build_only_packages() -> None:
                    if name == pkg or name.startswith((f"{pkg}-", f"{pkg}.")) or name.startswith(f"lib{pkg}"))
     assert not found, f"build-only packages in the bundle: {found}"
     assert not list(internal.rglob("libtensorflow*")), "a TensorFlow library is in the bundle"
+    # OpenCV is the headless wheel: none of the Qt 5 libraries of its own windows
+    assert not list(internal.rglob("libQt5*")), "OpenCV's Qt 5 libraries are in the bundle"
     pyz = CArchiveReader(str(PREFIX / "kiosk")).open_embedded_archive("PYZ.pyz")
     modules = sorted({name.split(".")[0] for name in pyz.toc} & set(BUILD_ONLY))
     assert not modules, f"build-only modules in the bundle's PYZ: {modules}"

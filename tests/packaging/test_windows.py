@@ -135,7 +135,10 @@ def test_install_self_test_enroll_verify_uninstall(wine):
     """One long scenario. After a good install every later step runs even when an earlier one
     failed (each is slow under Wine), and the test fails at the end with every problem seen."""
     setup = the_setup_exe()
-    report = {"setup_exe": setup.name, "setup_exe_mib": setup.stat().st_size / 2**20}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    report = {"commit": commit.stdout.strip() or "unknown", "setup_exe": setup.name,
+              "setup_exe_built": time.strftime("%Y-%m-%d %H:%M", time.localtime(setup.stat().st_mtime)),
+              "setup_exe_mib": setup.stat().st_size / 2**20}
     problems: list[str] = []
     log = REPO / "build" / "windows-install.log"
     log.unlink(missing_ok=True)
@@ -153,6 +156,7 @@ def test_install_self_test_enroll_verify_uninstall(wine):
         except AssertionError as exc:
             problems.append(f"{step.__name__}: {exc}")
     uninstall(wine)
+    report["outcome"] = "passed" if not problems else f"FAILED: {len(problems)} problem(s)"
     write_report(report)
     assert not problems, "\n\n".join(problems)
 
