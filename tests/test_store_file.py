@@ -163,3 +163,89 @@ def test_a_row_sent_twice_is_stored_once(db: Path):
         assert first.event_id == again.event_id and len(store.events()) == 1
         assert store.events(kiosk="side door")[0].kiosk == "side door"
         assert store.events(kiosk="main door") == []
+
+
+def spoil_the_root_page_of(db: Path, table: str) -> None:
+    """Overwrite the root page of ``table`` with noise: every path to its rows goes through it."""
+    with sqlite3.connect(db) as conn:
+        page = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(db.read_bytes())
+    data[(page - 1) * size:page * size] = np.random.default_rng(3).bytes(size)
+    db.write_bytes(bytes(data))
+
+
+def a_store_with_people_and_log(db: Path) -> None:
+    with SqliteStore.open(db) as store:
+        for i in range(5):
+            store.enrol(f"person {i}", [unit(i), unit(i + 100)], model_id=MODEL)
+        for _ in range(30):
+            store.log_event("recognize", claimed=None, identity=None, accepted=False, distance=None)
+
+
+def kiosk_in_a_child(db: Path, *argv: str):
+    """`python -m kiosk --data-dir DIR ARGV`, stopped (and the test failed) after two minutes."""
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "kiosk", "--data-dir", str(db.parent), *argv],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_repair_of_a_damaged_root_page_finishes_keeps_the_rest_and_says_what_was_lost(db: Path):
+    a_store_with_people_and_log(db)
+    spoil_the_root_page_of(db, "templates")
+    damaged = db.read_bytes()
+    done = kiosk_in_a_child(db, "store", "repair")
+    assert done.returncode == 0, done.stderr
+    assert "saved 5 people, 0 templates, 30 events" in done.stdout
+    assert "lost: the templates rows from rowid 1 on (unreadable)" in done.stdout
+    with SqliteStore.open(db) as repaired:
+        assert [p.name for p in repaired.people()] == [f"person {i}" for i in range(5)]
+        assert len(repaired.events()) == 30
+    kept = [p for p in db.parent.iterdir() if ".damaged-" in p.name and p.name[-1].isdigit()]
+    assert len(kept) == 1 and kept[0].read_bytes() == damaged
+
+
+def test_a_store_too_damaged_to_read_is_left_as_it_was(db: Path, capsys):
+    from kiosk import cli
+    a_store_with_people_and_log(db)
+    data = bytearray(db.read_bytes())
+    data[:4096] = np.random.default_rng(4).bytes(4096)  # the header and the list of tables
+    db.write_bytes(bytes(data))
+    files = sorted(p.name for p in db.parent.iterdir())
+    assert cli.main(["--data-dir", str(db.parent), "store", "repair"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "left as it was" in err, err
+    assert db.read_bytes() == bytes(data) and sorted(p.name for p in db.parent.iterdir()) == files
+
+
+def test_an_interrupted_repair_leaves_the_store_as_it_was(db: Path, monkeypatch):
+    import kiosk.core.storage.repair as repair_module
+    a_store_with_people_and_log(db)
+    spoil_a_page_of(db, "events")
+    before, files = db.read_bytes(), sorted(p.name for p in db.parent.iterdir())
+    real_copy = repair_module._copy_table
+
+    def copy_then_ctrl_c(source, target, table, *rest):
+        if table == "events":
+            raise KeyboardInterrupt
+        real_copy(source, target, table, *rest)
+    monkeypatch.setattr(repair_module, "_copy_table", copy_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        repair(db)
+    assert db.read_bytes() == before and sorted(p.name for p in db.parent.iterdir()) == files
+
+
+@pytest.mark.parametrize("target_is", ["an old backup", "the store itself"])
+def test_backup_refuses_a_file_that_exists_and_changes_nothing(db: Path, tmp_path: Path, capsys, target_is):
+    from kiosk import cli
+    a_store_with_people_and_log(db)
+    target = tmp_path / "old.sqlite3" if target_is == "an old backup" else db
+    if target != db:
+        target.write_bytes(b"last week's backup")
+    before, files = target.read_bytes(), sorted(p.name for p in db.parent.iterdir())
+    assert cli.main(["--data-dir", str(db.parent), "store", "backup", str(target)]) == 2  # the store unopened
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and f"{target} already exists" in err, err
+    assert target.read_bytes() == before and sorted(p.name for p in db.parent.iterdir()) == files

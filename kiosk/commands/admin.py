@@ -75,6 +75,9 @@ def cmd_store(args) -> int:
         report = repair(settings.database_path)
         print(report.summary())
         return 0
+    from kiosk.core.storage.sqlite import refuse_an_existing_backup
+
+    refuse_an_existing_backup(Path(args.file))  # before opening the store, so nothing changes
     with open_store(settings, read_only=True) as store:
         target = store.backup(Path(args.file))
     print(f"backed up {store.path} to {target}")

@@ -12,6 +12,7 @@ passed in is taken as local time.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -73,14 +74,21 @@ class SqliteStore(SqlStore):
 
     # --- the file -----------------------------------------------------------------------
     def backup(self, target: Path) -> Path:
-        """A consistent copy of the store at ``target`` (0600), made while the kiosk runs."""
+        """A consistent copy of the store at ``target`` (0600), made while the kiosk runs.
+
+        ``target`` must not exist yet: an old backup, or the store itself, is never overwritten."""
         target = Path(target)
-        with self._read() as conn:
-            copy = sqlite3.connect(target)
-            try:
-                conn.backup(copy)
-            finally:
-                copy.close()
+        _create_empty(target)
+        try:
+            with self._read() as conn:
+                copy = sqlite3.connect(target)
+                try:
+                    conn.backup(copy)
+                finally:
+                    copy.close()
+        except BaseException:
+            target.unlink(missing_ok=True)  # ours: created empty above
+            raise
         restrict_file(target)
         return target
 
@@ -108,3 +116,24 @@ class SqliteStore(SqlStore):
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock, sqlite_errors(self.path), transaction(self._connection()) as conn:
             yield conn
+
+
+def refuse_an_existing_backup(target: Path) -> None:
+    """A backup never overwrites a file (an old backup, the store itself): say so."""
+    if os.path.lexists(target):
+        raise StoreError(f"the backup file {target} already exists: delete it or choose another name")
+
+
+def _create_empty(target: Path) -> None:
+    """Create ``target`` as an empty file only the owner may read, refusing one that exists."""
+    try:
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        refuse_an_existing_backup(target)
+        raise
+    except FileNotFoundError:
+        raise StoreError(f"cannot write the backup {target}: the folder {target.parent} does not"
+                         " exist") from None
+    except OSError as exc:
+        raise StoreError(f"cannot write the backup {target} in {target.parent}:"
+                         f" {exc.strerror or exc}") from None
