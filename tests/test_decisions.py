@@ -186,6 +186,18 @@ def test_sessions_and_trackers_read_the_settings(tmp_path):
     assert (s.timeout_s, s.consecutive_frames) == (5, 4)
 
 
+
+@pytest.mark.parametrize("refuse", [lambda dec: dec.presentation_attack(0.01),
+                                    lambda dec: dec.challenge_failed("timeout")])
+def test_an_attack_or_a_failed_head_turn_is_worded_as_the_modes_own_refusal(clock, refuse):
+    """Nothing at the door tells an attacker that the face matched and only the check stopped them."""
+    welcome, = feed(d.RecognizeTracker(1, clock=clock), [[known(7, "kian")]])
+    verified = d.verification("E-8", KIAN, verify_match(0.6))
+    wrong_face = d.verification("E-8", KIAN, verify_match(1.3))
+    assert refuse(welcome).message == d.recognition(None).message == d.STRANGER_MESSAGE
+    assert refuse(verified).message == wrong_face.message == d.REFUSAL_MESSAGE
+    assert not refuse(verified).accepted and refuse(verified).door_open_s == 0
+
 # --- log and marks ------------------------------------------------------------------------
 def test_every_decision_kind_can_be_logged(tmp_path, clock):
     store = SqliteStore.open(tmp_path / "kiosk.sqlite3")

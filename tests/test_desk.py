@@ -365,7 +365,7 @@ PHOTO_OF_ALICE = ("red", (250, 130, 150, 180), "photo")
 def test_a_photo_of_an_enrolled_person_is_told_like_a_stranger_and_logged_as_an_attack(desk, clock, store):
     decision, = feed(desk, clock, card_frame(PHOTO_OF_ALICE), 3)
     assert decision.kind == DecisionKind.ATTACK and not decision.accepted
-    assert decision.message == "Not recognized — please see reception" and not desk.door.is_open()
+    assert decision.message == d.STRANGER_MESSAGE and not desk.door.is_open()
     event, = store.events()
     assert not event.accepted and event.kind == "attack"
     assert event.detail == "presentation attack suspected: live score 0.0010 < 0.01"
@@ -380,10 +380,28 @@ def test_the_live_score_is_combined_over_the_deciding_frames(store, clock, tmp_p
     assert made[0].live_score == pytest.approx((0.9 + 0.001 + 0.9) / 3)
 
 
-def test_verify_refuses_a_photo_of_the_claimed_person(verify_desk, clock, store):
+def test_verify_refuses_a_photo_of_the_claimed_person_in_the_words_of_a_wrong_face(verify_desk, clock, store):
+    """A stolen badge and a photo: the screen must not tell that the face matched and only the
+    photo check stopped it."""
+    verify_desk.claim("Alice")
+    wrong_face, = feed(verify_desk, clock, card_frame(BLUE), 3)
     verify_desk.claim("Alice")
     decision, = feed(verify_desk, clock, card_frame(PHOTO_OF_ALICE), 3)
-    assert decision.kind == DecisionKind.ATTACK and decision.message == "Not recognized — please see reception"
+    assert wrong_face.kind == DecisionKind.REFUSED and decision.kind == DecisionKind.ATTACK
+    assert decision.message == wrong_face.message == d.REFUSAL_MESSAGE
+    assert [e.kind for e in store.events()] == ["attack", "refused"]
+
+
+def test_a_photo_checked_without_logging_is_refused_as_when_logged(desk, store):
+    """One path: `verify_photo` and `identify_photo` run the photo check with or without the log."""
+    photo = rgb(card_frame(PHOTO_OF_ALICE))
+    for log_it in (False, True):
+        verdict = desk.verify_photo(photo, "Alice", log_it=log_it)
+        assert verdict.decision.kind == DecisionKind.ATTACK and not verdict.decision.accepted
+        identified, = desk.identify_photo(photo, log_it=log_it)
+        assert identified.decision.kind == DecisionKind.ATTACK and identified.match.accepted
+        assert len(store.events()) == (2 if log_it else 0)
+    assert not desk.door.is_open()
 
 
 def test_security_level_off_lets_the_face_alone_decide(store, clock, tmp_path):
@@ -448,7 +466,7 @@ def test_a_face_that_does_not_turn_gets_see_reception_after_the_time_out(store, 
     assert desk.pending is not None
     clock.now += desk.challenge_settings.timeout_s
     decision, = desk.tick().decisions
-    assert decision.kind == DecisionKind.CHALLENGE_FAILED and decision.message == d.CHALLENGE_FAILED_MESSAGE
+    assert decision.kind == DecisionKind.CHALLENGE_FAILED and decision.message == d.STRANGER_MESSAGE
     assert not desk.door.is_open() and desk.pending is None
     event, = store.events()
     assert not event.accepted and event.kind == "challenge_failed" and "timeout" in event.detail
@@ -489,3 +507,13 @@ def test_verify_with_the_challenge_holds_the_badge_holders_acceptance(store, clo
     feed(desk, clock, card_frame(RED), 1)
     decision, = feed(desk, clock, card_frame(ALICE_RIGHT), 2, dt=0.2)
     assert decision.kind == DecisionKind.VERIFIED and decision.claimed == "E-1"
+
+
+def test_a_failed_head_turn_in_verify_mode_gets_the_verify_refusal(store, clock, tmp_path):
+    settings = make_settings(tmp_path, mode="verify", security_level="passive+challenge")
+    desk = FrontDesk(store, settings, engine=fakes.FakeEngine(), clock=clock, rng=random.Random(1))
+    desk.claim("E-1")
+    feed(desk, clock, card_frame(RED), 4)
+    clock.now += desk.challenge_settings.timeout_s
+    decision, = desk.tick().decisions
+    assert decision.kind == DecisionKind.CHALLENGE_FAILED and decision.message == d.REFUSAL_MESSAGE

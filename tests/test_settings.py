@@ -85,3 +85,25 @@ def test_a_bad_settings_file_stops_every_command_with_exit_2(tmp_path, capsys):
     write_toml(tmp_path, "mode = 'open-sesame'\n")
     assert cli.main(["--data-dir", str(tmp_path), "people", "list"]) == 2
     assert "mode must be one of recognize, verify" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0.0", "pad_threshold 0 is outside the safe range 0.001-0.5: 0 turns the photo check off"
+            ".*security_level = \"off\""),
+    ("0.0001", "pad_threshold 0.0001 is outside the safe range 0.001-0.5"),
+    ("0.6", "pad_threshold 0.6 is outside the safe range 0.001-0.5: .*above 0.5 .*live people"),
+    ("-1", "pad_threshold -1 is outside the safe range"),
+])
+def test_a_pad_threshold_that_quietly_switches_the_photo_check_off_is_refused(tmp_path, value, message):
+    """0 let every photo through while the level still said passive."""
+    write_toml(tmp_path, f"pad_threshold = {value}\n")
+    with pytest.raises(SettingsError, match=message):
+        st.load({"data_dir": str(tmp_path)}, environ={})
+    with pytest.raises(SettingsError, match="pad_threshold"):
+        st.Settings().replace(pad_threshold=float(value))
+
+
+@pytest.mark.parametrize("value", [0.001, 0.01, 0.5])
+def test_pad_thresholds_in_the_safe_range_are_taken(tmp_path, value):
+    write_toml(tmp_path, f"pad_threshold = {value}\n")
+    assert st.load({"data_dir": str(tmp_path)}, environ={}).pad_threshold == value

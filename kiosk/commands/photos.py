@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from kiosk.commands.common import emit_json, open_desk
+from kiosk.core.base.vocabulary import DecisionKind
+from kiosk.core.frontdesk.decisions import live_score_text
 
 
 def cmd_verify(args) -> int:
@@ -10,7 +12,7 @@ def cmd_verify(args) -> int:
     image_rgb = read_image_rgb(args.image)
     with open_desk(args) as desk:
         verdict = desk.verify_photo(image_rgb, args.claim, log_it=args.log)
-        threshold = desk.settings.verify_threshold
+        threshold, pad_threshold = desk.settings.verify_threshold, desk.settings.pad_threshold
     match, name = verdict.match, verdict.person.name
     accepted = verdict.decision.accepted
     if args.json:
@@ -24,7 +26,7 @@ def cmd_verify(args) -> int:
     elif match is None:
         print(f"refused: no face found in {args.image}, so it cannot be {name}")
     elif match.accepted and not accepted:
-        print(f"refused: the face is {name}, but {_why_not(verdict.decision)}")
+        print(f"refused: the face is {name}, but {_why_not(verdict.decision, pad_threshold)}")
     elif accepted:
         print(f"accepted: the face is {name} (distance {match.distance:.3f} <= {threshold:.2f})")
     else:
@@ -38,11 +40,11 @@ def cmd_identify(args) -> int:
     image_rgb = read_image_rgb(args.image)
     with open_desk(args) as desk:
         results = desk.identify_photo(image_rgb, log_it=args.log)
-        threshold = desk.settings.identify_threshold
+        threshold, pad_threshold = desk.settings.identify_threshold, desk.settings.pad_threshold
     if args.json:
         emit_json({"faces": [_face_json(r) for r in results], "threshold": threshold})
     else:
-        _print_faces(results, args.image)
+        _print_faces(results, args.image, pad_threshold)
     return 0 if results else 1
 
 
@@ -57,18 +59,20 @@ def _face_json(r) -> dict:
             "reason": r.decision.detail or None}
 
 
-def _print_faces(results, image: str) -> None:
+def _print_faces(results, image: str, pad_threshold: float) -> None:
     if not results:
         print(f"no face found in {image}")
     for r in results:
         f = _face_json(r)
         who = f["identity"] or "not in the database"
         dist = f" (distance {f['distance']:.3f})" if f["distance"] is not None else ""
-        refused = f": not let in: {_why_not(r.decision)}" if f["identity"] and not f["accepted"] else ""
+        refused = f": not let in: {_why_not(r.decision, pad_threshold)}" if f["identity"] and not f["accepted"] else ""
         print(f"face at {tuple(f['box'])}: {who}{dist}{refused}")
 
 
-def _why_not(decision) -> str:
+def _why_not(decision, pad_threshold: float) -> str:
     """Why a recognised person is not let in ("disabled", "valid until …", a flat picture…):
-    the access log's reason without their name in front."""
+    the access log's reason without their name in front; for the admin, so technical."""
+    if decision.kind == DecisionKind.ATTACK:
+        return f"this looks like a photo or a screen ({live_score_text(decision.live_score, pad_threshold)})"
     return decision.detail.removeprefix(f"{decision.name}: ")

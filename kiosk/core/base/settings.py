@@ -30,6 +30,10 @@ SETTINGS_FILE = "settings.toml"
 # (a changed settings file must not be able to point the door at another store or model).
 PLACES = ("data_dir", "weights_dir", "store")
 LIVE_FACE_RANGE = (20, 400)  # the live screen's smallest face, px: 20 is MTCNN's own minimum
+# The live scores an admin may ask for at the passive level: 0 would let every photo through
+# while the level still says passive; the default 0.01 was chosen on live photos, and above 0.5
+# many live people are refused.
+PAD_THRESHOLD_RANGE = (0.001, 0.5)
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,7 @@ def validated(s: Settings) -> Settings:
     if not LIVE_FACE_RANGE[0] <= s.live_min_face_px <= LIVE_FACE_RANGE[1]:
         raise SettingsError(f"live_min_face_px must lie in {LIVE_FACE_RANGE[0]}..{LIVE_FACE_RANGE[1]}"
                             " (pixels of the camera frame)")
-    if not 0.0 <= s.pad_threshold < 1.0:
-        raise SettingsError("pad_threshold must lie in [0, 1): the live score a face needs")
+    _check_pad_threshold(s.pad_threshold)
     if s.log_retention_days < 0:
         raise SettingsError("log_retention_days must be 0 (keep everything) or more")
     if s.kiosk_name:
@@ -164,6 +167,17 @@ def _check_threshold(name: str, value: float, allowed: tuple[float, float]) -> N
         f"{name} {value:g} is outside the safe range {low:g}-{high:g}: at {high:g} already"
         f" {far_high:.1e} of strangers' face comparisons are accepted (1 in {1 / far_high:,.0f}),"
         f" at {low:g} only {tar_low:.0%} of staff faces are (measured on LFW)")
+
+
+def _check_pad_threshold(value: float) -> None:
+    """Refuse a live-score threshold outside the safe range, saying what each end means."""
+    low, high = PAD_THRESHOLD_RANGE
+    if low <= value <= high:
+        return
+    raise SettingsError(
+        f"pad_threshold {value:g} is outside the safe range {low:g}-{high:g}: 0 turns the photo check"
+        f' off (use security_level = "off" for that, explicitly), above {high:g} many live people are'
+        f" refused (the default {DEFAULT_PAD.threshold:g} was chosen on live photos)")
 
 
 def from_file(path: Path) -> dict[str, Any]:

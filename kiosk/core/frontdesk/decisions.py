@@ -21,20 +21,33 @@ if TYPE_CHECKING:
     from kiosk.core.recognition.engine import FaceResult
 
 # What the screen says. A refusal never names whose id was typed, and says the same whether
-# the id is unknown, has no photos, or the face does not match it; an attack is answered like
-# a stranger. (The course's "It's X, welcome in!" stays in kiosk.course.)
+# the id is unknown, has no photos, or the face does not match it. A face stopped by the photo
+# check or the head turn gets the very refusal of its mode (`refusal_message`): a stolen badge
+# and a photo must not learn that the face matched and only the photo gave it away.
+# (The course's "It's X, welcome in!" stays in kiosk.course.)
 STRANGER_MESSAGE = "Not recognized — please see reception"
 REFUSAL_MESSAGE = "Sorry, we could not confirm it's you — please see reception"
 NOT_ACTIVE_MESSAGE = "Sorry, the door cannot open for you today — please see reception"
-ATTACK_MESSAGE = STRANGER_MESSAGE  # the same words as for a stranger: nothing to learn from
 NOT_LOGGED_MESSAGE = "Sorry, the door cannot open right now — please see reception"
 TOO_MANY_CLAIMS_MESSAGE = "Too many tries — please wait a moment, or see reception"
 PROMPT = "Please look at the camera"
 GROUP_MESSAGE = "One at a time, please — the door opens for one person"
-CHALLENGE_FAILED_MESSAGE = "Sorry, that did not work — please see reception"
 _STRANGER_KEY = "stranger"
 
 Clock = Callable[[], float]
+
+
+def live_score_text(live_score: float | None, threshold: float) -> str:
+    """"live score 0.0010 < 0.01": why a face was taken for a photo or a screen (the log's and
+    the admin's words, never the screen's)."""
+    score = "none" if live_score is None else f"{live_score:.4f}"
+    return f"live score {score} < {threshold:g}"
+
+
+def refusal_message(mode: Mode) -> str:
+    """What the door says to a face it does not let in: a stranger's words when recognizing,
+    the wrong face's words when verifying a claim."""
+    return REFUSAL_MESSAGE if mode == Mode.VERIFY else STRANGER_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -65,12 +78,11 @@ class Decision:
                     employee_id=self.employee_id if self.accepted else None)
 
     def presentation_attack(self, threshold: float) -> "Decision":
-        """This acceptance when the face looked like a photo or a screen: answered like a
-        stranger (never "spoof detected"), logged with the score."""
-        score = "none" if self.live_score is None else f"{self.live_score:.4f}"
-        return replace(self, kind=DecisionKind.ATTACK, message=ATTACK_MESSAGE, accepted=False,
+        """This acceptance when the face looked like a photo or a screen: answered with the
+        mode's own refusal (never "spoof detected"), logged with the score."""
+        return replace(self, kind=DecisionKind.ATTACK, message=refusal_message(self.mode), accepted=False,
                        door_open_s=0.0,
-                       detail=f"presentation attack suspected: live score {score} < {threshold:g}")
+                       detail=f"presentation attack suspected: {live_score_text(self.live_score, threshold)}")
 
     def not_active(self, reason: str) -> "Decision":
         """This acceptance for a person who may not come in now (disabled, out of dates)."""
@@ -78,8 +90,9 @@ class Decision:
                        accepted=False, door_open_s=0.0, detail=f"{self.name}: {reason}")
 
     def challenge_failed(self, reason: str) -> "Decision":
-        """This acceptance when the head turn asked for did not come in time."""
-        return replace(self, kind=DecisionKind.CHALLENGE_FAILED, message=CHALLENGE_FAILED_MESSAGE,
+        """This acceptance when the head turn asked for did not come in time (answered with
+        the mode's own refusal, as an attack is)."""
+        return replace(self, kind=DecisionKind.CHALLENGE_FAILED, message=refusal_message(self.mode),
                        accepted=False, door_open_s=0.0, detail=f"head-turn check failed: {reason}")
 
     def not_logged(self, reason: str) -> "Decision":

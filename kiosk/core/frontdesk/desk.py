@@ -266,7 +266,8 @@ class FrontDesk:
 
     # --- photos (the command line) ------------------------------------------------------
     def verify_photo(self, image_rgb: np.ndarray, claim: str, *, log_it: bool = False) -> PhotoVerdict:
-        """1:1 on one RGB photo: the largest face against the claimed person; into the access
+        """1:1 on one RGB photo: the largest face against the claimed person, with every check
+        the door makes (who may come in, the photo check at the security level); into the access
         log only with ``log_it`` (checking a photo is not a visit at the door)."""
         person = self.store.find_person(claim)
         gallery = self.gallery
@@ -277,22 +278,18 @@ class FrontDesk:
         decision = decisions.verification(claim, person, check.match)
         if check.match is not None and check.match.accepted:
             decision = replace(decision, live_score=self._live_score(image_rgb, check.analysis.faces[0]))
-        decision = self._announce(decision) if log_it else self._checked_access(decision)
+        decision = self._photo_decision(decision, log_it)
         faces = check.analysis.faces
         return PhotoVerdict(person, decision, check.match, faces[0].face if faces else None,
                             len(faces))
 
     def identify_photo(self, image_rgb: np.ndarray, *, log_it: bool = False) -> list[IdentifiedFace]:
-        """1:N for every face of one RGB photo, largest first, each with its decision: into the
-        access log only with ``log_it``; without, who may come in is still checked (as in
-        `verify_photo`)."""
+        """1:N for every face of one RGB photo, largest first, each with its decision after
+        every check the door makes; into the access log only with ``log_it`` (as `verify_photo`)."""
         analysis = self._engine().analyse(image_rgb, self.gallery,
                                           self.settings.identify_threshold)
-        if log_it:
-            made = [self._announce(replace(decisions.recognition(r.match), live_score=score))
-                    for r, score in zip(analysis.faces, self._live_scores(image_rgb, analysis))]
-        else:
-            made = [self._checked_access(decisions.recognition(r.match)) for r in analysis.faces]
+        made = [self._photo_decision(replace(decisions.recognition(r.match), live_score=score), log_it)
+                for r, score in zip(analysis.faces, self._live_scores(image_rgb, analysis))]
         return [IdentifiedFace(r.face, r.match, d) for r, d in zip(analysis.faces, made)]
 
     # --- enrolment ----------------------------------------------------------------------
@@ -420,7 +417,7 @@ class FrontDesk:
             return made, prompt
         out = []
         for decision in made:
-            checked = self._checked_access(self._checked_presentation(decision))
+            checked = self._checked(decision)
             if checked.accepted and self.pending is None:
                 check = ChallengeCheck(self._rng, self._clock, self.challenge_settings)
                 self.pending = PendingChallenge(checked, check, check.state().prompt)
@@ -478,9 +475,14 @@ class FrontDesk:
             return session.finish(decisions.unknown_claim(session.claim))
         return session.finish(decisions.no_templates(session.claim, person))
 
+    def _photo_decision(self, decision: Decision, log_it: bool) -> Decision:
+        """A photo's decision after the same checks as at the door; only the log write (and
+        the door it may open) depends on ``log_it``."""
+        return self._announce(decision) if log_it else self._checked(decision)
+
     def _announce(self, decision: Decision) -> Decision:
-        """Log the decision; the door opens only once its log row is committed."""
-        decision = self._checked_access(self._checked_presentation(decision))
+        """Check and log the decision; the door opens only once its log row is committed."""
+        decision = self._checked(decision)
         try:
             row = self.store.log_event(decision.mode, **decision.log_fields(),
                                        source=self.source, kiosk=self.settings.kiosk_label)
@@ -492,6 +494,10 @@ class FrontDesk:
             if self.door_output is not None:
                 self.door_output.pulse(door_event(row, decision))
         return decision
+
+    def _checked(self, decision: Decision) -> Decision:
+        """Every check of an acceptance: the photo check first, then who may come in now."""
+        return self._checked_access(self._checked_presentation(decision))
 
     def _checked_access(self, decision: Decision) -> Decision:
         """An acceptance of someone disabled or outside their dates becomes a refusal (asked
