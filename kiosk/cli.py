@@ -118,6 +118,7 @@ def _tool_commands(sub) -> None:
                            help="frames per attempt (default: the whole timeout at 15 fps)")
     challenge.add_argument("--seed", type=int, default=0, help="seed of the simulation (default 0)")
     challenge.add_argument("--json", action="store_true")
+    _evaluate_detector_parser(sub)
     benchmark = sub.add_parser("benchmark", help="speed of detection, embedding and matching")
     benchmark.add_argument("--json", action="store_true")
     benchmark.add_argument("--repeats", type=int, default=30)
@@ -157,6 +158,20 @@ def _tool_commands(sub) -> None:
     form.add_argument("--json", action="store_true")
     form.add_argument("--csv", action="store_true")
     attendance.add_argument("--plot", metavar="PNG", help="write the arrivals-per-day chart here")
+
+
+def _evaluate_detector_parser(sub) -> None:
+    detector = sub.add_parser(
+        "evaluate-detector", help="false faces of the face detector on face-free pictures (and LFW), "
+                                  "by ONet threshold and smallest face: the study behind its defaults")
+    detector.add_argument("--face-free", required=True, nargs="+", metavar="DIR",
+                          help="folders of pictures showing no face (searched recursively; jpg, png, webp, tif)")
+    detector.add_argument("--lfw", metavar="DIR", help="also count extra detections on <Name>/<Name>_NNNN.jpg")
+    detector.add_argument("--thresholds", metavar="LIST",
+                          help="ONet scores, comma-separated (default 0.8,0.9,0.95)")
+    detector.add_argument("--min-sizes", metavar="LIST",
+                          help="smallest face sizes in px, comma-separated (default 20,40)")
+    detector.add_argument("--json", action="store_true")
 
 
 def _app_commands(sub) -> None:

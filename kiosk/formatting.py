@@ -164,3 +164,30 @@ def _challenge_genuine(g) -> list[str]:
              f" of the failures, {g.genuine_no_reference} had no frontal reference frame"]
     lines += [f"    turn {band:>5} deg: {rate(figures)}" for band, figures in g.by_turn.items()]
     return lines
+
+
+def detector_run(run) -> str:
+    """`kiosk evaluate-detector`'s text: false faces per frame, LFW's extra detections, the
+    kiosk's defaults marked, then the unreadable files and the highest-scored false faces."""
+    def mark(row) -> str:
+        label = run.defaults.label(row["threshold"], row["min_face_px"])
+        return f"  ({label} default)" if label else ""
+
+    lines = [f"face-free: {run.pictures} pictures, {run.frames} frames of 640x480; false faces per frame"]
+    lines += [f"  ONet > {r['threshold']:<5g} from {r['min_face_px']:3d} px: {r['false_faces_per_frame']:.4f}"
+              f" ({r['false_faces']} face(s) in {r['frames_with_any']} frame(s)){mark(r)}" for r in run.face_free]
+    if run.lfw:
+        lines.append(f"LFW: {run.lfw_images} images; detections beside the subject, per image")
+        lines += [f"  ONet > {r['threshold']:<5g} from {r['min_face_px']:3d} px: {r['extra_per_image']:.4f}"
+                  f" ({r['extra']}); subject not found in {r['no_subject']}{mark(r)}" for r in run.lfw]
+    lines += _detector_notes(run)
+    return "\n".join(lines)
+
+
+def _detector_notes(run) -> list[str]:
+    lines = [f"unreadable, not counted: {len(run.unreadable)}"] if run.unreadable else []
+    lines += [f"  {reason}" for reason in run.unreadable]
+    if run.examples:
+        lines.append(f"highest-scored false faces (from {run.min_sizes[0]} px; picture#frame, box x y w h, score):")
+        lines += [f"  {name}  {' '.join(map(str, box))}  {score:.4f}" for name, box, score in run.examples]
+    return lines

@@ -11,6 +11,7 @@ from kiosk.commands.tools import (
                                   cmd_calibrate,
                                   cmd_evaluate,
                                   cmd_evaluate_challenge,
+                                  cmd_evaluate_detector,
                                   cmd_evaluate_pad,
                                   cmd_gui,
                                   cmd_self_test,
@@ -18,6 +19,7 @@ from kiosk.commands.tools import (
 )
 
 __all__ = ["cmd_admin", "cmd_benchmark", "cmd_benchmark_screen", "cmd_benchmark_store", "cmd_calibrate", "cmd_door",
-           "cmd_enroll", "cmd_enroll_dir", "cmd_evaluate", "cmd_evaluate_challenge", "cmd_evaluate_pad", "cmd_events",
+           "cmd_enroll", "cmd_enroll_dir", "cmd_evaluate", "cmd_evaluate_challenge", "cmd_evaluate_detector",
+           "cmd_evaluate_pad", "cmd_events",
            "cmd_gui", "cmd_identify", "cmd_people", "cmd_report", "cmd_self_test", "cmd_store", "cmd_verify",
            "cmd_weights"]

@@ -136,6 +136,29 @@ def cmd_evaluate_challenge(args) -> int:
     return 0
 
 
+def cmd_evaluate_detector(args) -> int:
+    from kiosk import formatting
+    from kiosk.core.evaluation.false_faces import DEFAULT_MIN_SIZES, DEFAULT_THRESHOLDS, evaluate_detector
+
+    thresholds = _number_list(args.thresholds, float, "--thresholds") if args.thresholds else DEFAULT_THRESHOLDS
+    min_sizes = _number_list(args.min_sizes, int, "--min-sizes") if args.min_sizes else DEFAULT_MIN_SIZES
+    run = evaluate_detector(load_settings(args).weights_path, [Path(p) for p in args.face_free],
+                            Path(args.lfw) if args.lfw else None, thresholds, min_sizes,
+                            progress=lambda desc: _progress(args, desc))
+    print(json.dumps(run.to_json_dict(), indent=2) if args.json else formatting.detector_run(run))
+    return 0
+
+
+def _number_list(text: str, convert, flag: str) -> list:
+    """"0.8,0.9" -> [0.8, 0.9]; KioskError (one line, exit 2) for anything else."""
+    from kiosk.core.base.errors import KioskError
+
+    try:
+        return [convert(part) for part in text.split(",")]
+    except ValueError:
+        raise KioskError(f"{flag}: expected comma-separated numbers, e.g. 0.8,0.9 or 20,40; got {text!r}") from None
+
+
 def cmd_benchmark(args) -> int:
     from kiosk import formatting
     from kiosk.core.evaluation import benchmark
