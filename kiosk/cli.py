@@ -39,7 +39,7 @@ def _add_global_flags(parser: argparse.ArgumentParser, *, on_command: bool = Fal
     parser.add_argument("--store", default=default(None), metavar="URL",
                         help="postgresql://user@host:port/db for a server shared by several kiosks"
                              " (default: the SQLite file in the data folder)")
-    parser.add_argument("--runtime", choices=list(Runtime), default=default(None), help="embedding runtime")
+    parser.add_argument("--runtime", choices=[str(r) for r in Runtime], default=default(None), help="embedding runtime")
     parser.add_argument("--log-level", default=default("WARNING"), help="DEBUG, INFO, WARNING (default), ERROR")
 
 
@@ -102,7 +102,7 @@ def _tool_commands(sub) -> None:
     pad = sub.add_parser("evaluate-pad", help="APCER/BPCER of the anti-spoofing check on photo folders")
     pad.add_argument("--live", required=True, metavar="DIR", help="photos of live people")
     pad.add_argument("--attack", required=True, metavar="DIR", help="photos of prints and screens")
-    pad.add_argument("--level", choices=list(SecurityLevel), help="security level (default: the setting)")
+    pad.add_argument("--level", choices=[str(s) for s in SecurityLevel], help="security level (default: the setting)")
     pad.add_argument("--json", action="store_true")
     pad.add_argument("--plot", metavar="PNG", help="write the DET curve here")
     challenge = sub.add_parser(
@@ -196,7 +196,7 @@ def _app_commands(sub) -> None:
     test.add_argument("--pin-stdin", action="store_true", help="read the admin PIN from stdin")
     gui = sub.add_parser("gui", help="open the front-desk screen")
     gui.add_argument("--camera", metavar="SOURCE", help="camera index, video file or folder of images")
-    gui.add_argument("--mode", choices=list(Mode))
+    gui.add_argument("--mode", choices=[str(m) for m in Mode])
     gui.add_argument("--fullscreen", action="store_true", default=None)
     gui.add_argument("--demo", action="store_true",
                      help="no webcam, no model: colour cards play the people (a throw-away store)")

@@ -602,3 +602,10 @@ def test_a_backup_into_a_folder_this_user_cannot_write_names_that_folder(tmp_pat
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert f"cannot write the backup {shelf / 'copy.sqlite3'} in {shelf}" in done.stderr
     assert list(shelf.iterdir()) == []
+
+
+def test_a_bad_choice_lists_the_choices_in_plain_words(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["evaluate-pad", "--live", "x", "--attack", "y", "--level", "bogus"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "'off', 'passive', 'passive+challenge'" in err and "SecurityLevel" not in err
