@@ -1,19 +1,29 @@
 """The front desk's rules without Qt: the fake engine (colour cards), a real SQLite store,
 a clock the test moves by hand."""
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kiosk.core import fakes
-from kiosk.core.base.errors import DuplicatePersonError, InvalidTextError, KioskError, UnknownPersonError
+from kiosk.core.base.errors import (
+    DuplicatePersonError,
+    InvalidTextError,
+    KioskError,
+    UnknownPersonError,
+    WeightsError,
+)
+from kiosk.core.base.paths import committed_weights_dir
+from kiosk.core.base.specs import DEFAULT_PAD
 from kiosk.core.base.types import PersonChange
 from kiosk.core.base.vocabulary import DecisionKind, MarkState, Mode, TaskKind
 from kiosk.core.frontdesk import decisions as d
-from kiosk.core.frontdesk.desk import DeskUpdate, FrontDesk
+from kiosk.core.frontdesk.desk import NO_LIVENESS_DETAIL, DeskUpdate, FrontDesk
 from kiosk.core.storage.sqlite import SqliteStore
 from tests.conftest import REPO
 from tests.ui_helpers import BLUE, EMPTY, GREEN, RED, card_frame, make_settings
@@ -427,6 +437,47 @@ def test_a_live_enrolment_shot_that_looks_like_a_photo_is_refused_with_the_reaso
     desk.begin_enrolment()
     update = desk.step(rgb(card_frame(PHOTO_OF_ALICE)))
     assert update.enrol.shot is None and "looks like a photo" in update.enrol.quality.message
+
+
+# --- a security level chosen at run time whose model cannot be loaded ------------------------
+def damaged_pad_copy(folder: Path) -> Path:
+    """``folder`` with a copy of the committed anti-spoofing models, one byte of the first flipped."""
+    folder.mkdir()
+    for model in DEFAULT_PAD.models:
+        shutil.copyfile(committed_weights_dir() / model.file, folder / model.file)
+    damaged = folder / DEFAULT_PAD.models[0].file
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    return folder
+
+
+def engine_at_level_off(settings=None) -> fakes.FakeEngine:
+    """An engine factory: the fake engine as Engine.load builds it at security level "off"."""
+    engine = fakes.fake_engine(settings)
+    engine.liveness = None
+    return engine
+
+
+def test_a_level_whose_model_is_damaged_refuses_everyone_until_it_is_loaded_or_turned_off(store, clock, tmp_path):
+    """Never a silent drop to a lower level: the new level stays, with nothing to check faces."""
+    settings = make_settings(tmp_path, consecutive_frames=3, cooldown_s=10.0, door_open_s=5.0,
+                             security_level="off")
+    pad_dir = damaged_pad_copy(tmp_path / "pad")
+    desk = FrontDesk(store, settings, engine=engine_at_level_off(), clock=clock, liveness_dir=pad_dir)
+    passive = settings.replace(security_level="passive")
+    with pytest.raises(WeightsError, match="anti-spoofing model .* is damaged"):
+        desk.apply_settings(passive)
+    assert desk.settings.security_level == "passive" and desk.engine.liveness is None
+    decision, = feed(desk, clock, card_frame(RED), 3)
+    assert decision.kind == DecisionKind.ATTACK and not decision.accepted and not desk.door.is_open()
+    assert [(e.accepted, e.detail) for e in store.events()] == [(False, NO_LIVENESS_DETAIL)]
+    assert not desk.verify_photo(rgb(card_frame(RED)), "Alice").decision.accepted
+    desk.apply_settings(settings)  # the admin sets "off" again
+    assert feed(desk, clock, card_frame(RED), 3)[0].kind == DecisionKind.WELCOME and desk.door.is_open()
+    shutil.copyfile(committed_weights_dir() / DEFAULT_PAD.models[0].file, pad_dir / DEFAULT_PAD.models[0].file)
+    desk.apply_settings(passive)  # the file restored: the level loads its models
+    assert desk.engine.liveness is not None
 
 
 # --- the head-turn challenge (passive+challenge) ---------------------------------------------

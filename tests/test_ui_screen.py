@@ -14,20 +14,25 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from kiosk.core import fakes
 from kiosk.core.base.errors import CameraError, WeightsError  # noqa: E402
-from kiosk.core.base.vocabulary import DecisionKind, MarkState  # noqa: E402
+from kiosk.core.base.vocabulary import DecisionKind, MarkState, Mode  # noqa: E402
 from kiosk.core.frontdesk import decisions as d  # noqa: E402
 from kiosk.ui.main_window import STARTING_TEXT  # noqa: E402
+from kiosk.ui.widgets import IDLE_TEXT  # noqa: E402
+from tests.test_desk import damaged_pad_copy, engine_at_level_off  # noqa: E402
 from tests.ui_helpers import (  # noqa: E402
     BLUE,
     CARD_PEOPLE,
     EMPTY,
+    FAST_BACKOFF,
     GREEN,
     RED,
     Kiosk,
+    ScriptedPrompter,
     banner_text,
     card_frame,
     kiosk_threads,
     kiosks,
+    make_settings,
     python_threads,
 )
 
@@ -349,6 +354,54 @@ def test_model_failure_is_a_calm_banner_and_the_preview_goes_on(kiosk, qtbot):
     assert "weights missing" in k.window.banner.label.text() and k.window.banner.isVisible()
     assert "unavailable" in k.window.panel.title.text()
     qtbot.waitUntil(lambda: k.window.live_view.fps() > 5, timeout=5000)
+
+
+UNAVAILABLE = "Face recognition is unavailable — please see reception"
+
+
+def test_a_security_level_whose_model_is_damaged_shuts_the_door_and_says_why(qtbot, tmp_path):
+    """The admin raises the level at run time; a model file fails its sha256: the screen says
+    so, the door stays shut, the level is not dropped; setting "off" again makes it ready."""
+    from kiosk.core.storage.sqlite import SqliteStore
+    from kiosk.ui.app import build_window
+
+    settings = make_settings(tmp_path, consecutive_frames=2, door_open_s=1.0, security_level="off")
+    store = SqliteStore.open(settings.database_path)
+    fakes.enrol_cards(store, CARD_PEOPLE)
+    camera = fakes.ScriptedCamera([EMPTY], fps=30.0)
+    window = build_window(settings, store, camera=lambda: camera, engine_factory=engine_at_level_off,
+                          prompter=ScriptedPrompter(), camera_backoff_s=FAST_BACKOFF,
+                          liveness_dir=damaged_pad_copy(tmp_path / "pad"))
+    c, made, doors = window.controller, [], []
+    c.decided.connect(made.append)
+    c.doorChanged.connect(doors.append)
+    try:
+        window.start()
+        qtbot.waitUntil(lambda: c.model.state == "ready", timeout=10000)
+        c.apply_settings(settings.replace(security_level="passive"))  # as the settings dialog does
+        qtbot.waitUntil(lambda: c.model.state == "failed", timeout=10000)
+        window.refresh_status()
+        assert window.panel.title.text() == UNAVAILABLE
+        assert "anti-spoofing model" in window.banner.label.text() and window.banner.isVisible()
+        assert "model failed" in window.status_line.text()
+        camera.show([card_frame(RED)])
+        qtbot.waitUntil(lambda: any(x.kind == DecisionKind.ATTACK for x in made), timeout=10000)
+        assert not any(x.accepted for x in made) and True not in doors
+        assert c.desk.settings.security_level == "passive"  # never silently lower
+        camera.show([EMPTY])
+        qtbot.waitUntil(lambda: window.panel.title.text() == UNAVAILABLE, timeout=10000)
+        c.apply_settings(settings.replace(security_level="off"))
+        qtbot.waitUntil(lambda: c.model.state == "ready", timeout=10000)
+        assert window.panel.title.text() == IDLE_TEXT[Mode.RECOGNIZE]
+        window.refresh_status()
+        assert not window.banner.isVisible() and "model ready" in window.status_line.text()
+        camera.show([card_frame(RED)])
+        qtbot.waitUntil(lambda: any(x.kind == DecisionKind.WELCOME for x in made), timeout=10000)
+        qtbot.waitUntil(lambda: True in doors, timeout=5000)
+    finally:
+        window.force_close()
+        store.close()
+    assert not c.threads_running()
 
 
 # --- jobs on the analysis thread -----------------------------------------------------------

@@ -12,6 +12,7 @@ import signal
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Slot
@@ -61,15 +62,17 @@ class SignalWatcher(QObject):
 
 def build_window(settings, store, *, camera=None, engine_factory: Callable = real_engine,
                  kiosk_mode: bool = False, prompter: Prompter | None = None,
-                 chimes=None, **controller_options) -> MainWindow:
+                 chimes=None, liveness_dir: Path | None = None, **controller_options) -> MainWindow:
     """The window, its front desk and its controller, not yet shown nor started.
 
-    ``prompter`` asks the person at the screen (Qt's dialogs over the window by default)."""
+    ``prompter`` asks the person at the screen (Qt's dialogs over the window by default);
+    ``liveness_dir`` holds the anti-spoofing models a security level chosen at run time loads
+    (None: the committed weights/)."""
     from kiosk.core.frontdesk.desk import FrontDesk
     from kiosk.core.frontdesk.doors import door_driver
     from kiosk.core.frontdesk.pin import PinGate
 
-    desk = FrontDesk(store, settings, door_output=door_driver(settings))
+    desk = FrontDesk(store, settings, door_output=door_driver(settings), liveness_dir=liveness_dir)
     controller = KioskController(desk, camera=camera, engine_factory=engine_factory,
                                  **controller_options)
     ask = prompter or LatePrompter()

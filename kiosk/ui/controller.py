@@ -128,7 +128,9 @@ class KioskController(QObject):
         self.settings = new
         if "camera" in changed:
             self.set_camera(new.camera)
-        self.command(lambda desk: desk.apply_settings(new))
+        handle = self.command(lambda desk: desk.apply_settings(new))
+        handle.returned.connect(self._on_settings_applied)
+        handle.errored.connect(self._on_settings_failed)
         if "mode" in changed:
             self.modeChanged.emit(new.mode)
 
@@ -155,16 +157,36 @@ class KioskController(QObject):
     # --- slots --------------------------------------------------------------------------
     @Slot(str)
     def _on_ready(self, model_id: str) -> None:
-        self.model = ModelStatus(ModelState.READY, model_id)
-        self.modelChanged.emit(self.model)
+        self._set_model(ModelStatus(ModelState.READY, model_id))
 
     @Slot(object)
     def _on_error(self, exc: Exception) -> None:
         if self.model.state == ModelState.STARTING:
-            self.model = ModelStatus(ModelState.FAILED, message=str(exc) or type(exc).__name__)
-            self.modelChanged.emit(self.model)
+            self._set_model(ModelStatus(ModelState.FAILED, message=_reason(exc)))
         else:
             log.warning("analysis: %s", exc)
+
+    @Slot(object)
+    def _on_settings_applied(self, _update: DeskUpdate) -> None:
+        """The desk uses the new settings: a security level whose models failed before works now."""
+        if self.model.state == ModelState.FAILED and self.model.model_id:
+            self._set_model(ModelStatus(ModelState.READY, self.model.model_id))
+
+    @Slot(object)
+    def _on_settings_failed(self, exc: Exception) -> None:
+        """The desk cannot use the new settings (an anti-spoofing model missing or damaged): it
+        keeps them and lets nobody in, so the screen shows the model as failed, with the reason.
+        (A job also fails when the model never started, or the kiosk is closing: not this.)"""
+        if not (self.model.model_id and self.worker.isRunning()):
+            log.warning("the settings could not be applied: %s", exc)
+            return
+        log.error("the settings could not be applied, nobody is let in: %s", exc)
+        self._set_model(ModelStatus(ModelState.FAILED, self.model.model_id, _reason(exc)))
+        self.prompted.emit("")  # the desk ended any claim or head turn with them
+
+    def _set_model(self, status: ModelStatus) -> None:
+        self.model = status
+        self.modelChanged.emit(status)
 
     @Slot(object)
     def _on_update(self, update: DeskUpdate) -> None:
@@ -180,3 +202,7 @@ class KioskController(QObject):
             self.decided.emit(decision)
         if update.door_open is not None:
             self.doorChanged.emit(update.door_open)
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__

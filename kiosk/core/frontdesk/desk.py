@@ -46,6 +46,8 @@ from kiosk.core.vision.challenge import ChallengeCheck, ChallengeSettings, Chall
 from kiosk.core.vision.liveness import load_liveness
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from kiosk.core.base.settings import Settings
     from kiosk.core.door import DoorDriver
     from kiosk.core.recognition.engine import Engine
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PURGE_EVERY_S = 24 * 3600.0
+NO_LIVENESS_DETAIL = "the anti-spoofing model of the security level is not loaded: the door stays shut"
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,8 @@ class FrontDesk:
     def __init__(self, store: Store, settings: "Settings", *, engine: "Engine | None" = None,
                  door_output: "DoorDriver | None" = None, source: Source = Source.SCREEN,
                  clock=time.monotonic, today=date.today, gallery_check_s: float = CHECK_S,
-                 rng: random.Random | None = None, challenge: ChallengeSettings = ChallengeSettings()):
+                 rng: random.Random | None = None, challenge: ChallengeSettings = ChallengeSettings(),
+                 liveness_dir: "Path | None" = None):
         self.store = store
         self.settings = settings
         self.engine: "Engine | None" = None
@@ -148,6 +152,7 @@ class FrontDesk:
         self.pending: PendingChallenge | None = None
         self._rng = rng or random.SystemRandom()  # which side first: not guessable
         self.challenge_settings = challenge
+        self.liveness_dir = liveness_dir  # the anti-spoofing models; None: the committed weights/
         self.door = DoorState(clock)
         self._door_shown = False
         self._purged_at = float("-inf")
@@ -180,17 +185,27 @@ class FrontDesk:
         return self.gallery_watch.gallery
 
     def apply_settings(self, settings: "Settings") -> DeskUpdate:
-        """Decide with new settings from now on; an open claim ends. A security level that
-        needs the anti-spoofing models loads them here (on the deciding thread)."""
+        """Decide with new settings from now on; an open claim and a pending head turn end.
+
+        A security level that needs the anti-spoofing models loads them here (on the deciding
+        thread). When they are missing or damaged this raises WeightsError and the new level
+        stays set without them: every acceptance is then refused (`_checked_presentation`),
+        never decided at a lower level; a later call that loads them (or sets "off") ends that.
+        """
         self.settings = settings
         self.tracker = RecognizeTracker.from_settings(settings, self._clock)
         self._group_refused = False
         self.pending = None
+        update = self._end_session()
         if self.engine is not None:
             self._configure_engine()
-            if settings.security_level != SecurityLevel.OFF and self.engine.liveness is None:
-                self.engine.liveness = load_liveness(settings.security_level)
-        return self._end_session()
+            self._load_liveness(settings.security_level)
+        return update
+
+    def _load_liveness(self, level: SecurityLevel) -> None:
+        """The anti-spoofing models ``level`` needs, unless loaded already (WeightsError)."""
+        if level != SecurityLevel.OFF and self.engine.liveness is None:
+            self.engine.liveness = load_liveness(level, self.liveness_dir)
 
     @property
     def task(self) -> Task:
@@ -401,10 +416,14 @@ class FrontDesk:
         return score is None or score < self.settings.pad_threshold
 
     def _checked_presentation(self, decision: Decision) -> Decision:
-        """An acceptance whose face looked like a photo or a screen becomes a refusal."""
-        if decision.accepted and self._looks_flat(decision.live_score):
-            return decision.presentation_attack(self.settings.pad_threshold)
-        return decision
+        """An acceptance whose face looked like a photo or a screen becomes a refusal; so does
+        every acceptance while the level's anti-spoofing models could not be loaded."""
+        if not (decision.accepted and self._looks_flat(decision.live_score)):
+            return decision
+        refused = decision.presentation_attack(self.settings.pad_threshold)
+        if self.engine is None or self.engine.liveness is None:  # nothing checked the face
+            return replace(refused, detail=NO_LIVENESS_DETAIL)
+        return refused
 
     # --- the head-turn challenge (passive+challenge) ----------------------------------------
     def _challenging(self) -> bool:
