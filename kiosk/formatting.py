@@ -81,6 +81,11 @@ def runtime_accuracy(acc: dict) -> str:
                      f" / {acc[runtime]['accuracy_at_default']:.4f}")
     verdict = "int8 qualifies" if acc["int8_minus_fp32_points"] >= -0.3 else "int8 does NOT qualify"
     lines.append(f"  int8 - fp32: {acc['int8_minus_fp32_points']:+.2f} points (limit -0.30): {verdict}")
+    flip, gain, cost = acc["litert-int8+flip"], acc["flip_minus_int8_points"], acc["flip_cost_ratio"]
+    lines.append(f"  {'int8 + flip':12} {flip['accuracy']:.4f} ± {flip['accuracy_std']:.4f}"
+                 f" / {flip['accuracy_at_default']:.4f} (each face averaged with its mirror image)")
+    lines.append(f"  flip - int8: {gain:+.2f} points at {cost:.2f}x the embedding time (needs >= +0.10 at < 2x):"
+                 f" {'it would earn the default' if acc['flip_earns_default'] else 'not the default'}")
     return "\n".join(lines)
 
 

@@ -140,24 +140,38 @@ TARGETS = (("detect_ms", 15.0), ("embed_ms", 12.0), ("frame_ms", 80.0), ("identi
            ("pad_ms", 3.0))
 
 
+FLIP = "litert-int8+flip"  # int8 with each face averaged with its mirror image
+FLIP_RULE = (0.1, 2.0)  # the default only when it gains >= 0.1 point at < 2x the embedding cost
+
+
 def runtime_accuracy(settings, lfw_dir: Path) -> dict:
-    """Accuracy of each LiteRT runtime on LFW DevTest, from the same detections (the
-    rule: int8 is the default only while it stays within 0.3 points of fp32)."""
+    """Accuracy of each LiteRT runtime, and of int8 with flip averaging, on LFW DevTest from
+    the same detections (the rules: int8 is the default only while it stays within 0.3 points
+    of fp32; flip averaging only if it passes FLIP_RULE), with flip averaging's cost."""
     from kiosk.core.embedding.loader import load_embedder
     from kiosk.core.evaluation import metrics as evaluation
     from kiosk.core.evaluation.lfw import detect_subjects, embed_subjects
+    from kiosk.core.evaluation.lfw_studies import embedding_cost
     from kiosk.core.vision.loader import load_detector
 
     pairset = evaluation.read_pairs(lfw_dir / "pairsDevTest.txt")
     detector = load_detector(settings.weights_path, settings.runtime, settings.min_face_px)
     found = detect_subjects(detector, lfw_dir, pairset.unique_paths())
+    embedders = {runtime: load_embedder(settings.weights_path, runtime) for runtime in ("litert-fp32", "litert-int8")}
+    embedders[FLIP] = load_embedder(settings.weights_path, "litert-int8", flip=True)
     out = {}
-    for runtime in ("litert-fp32", "litert-int8"):
-        embeddings = embed_subjects(load_embedder(settings.weights_path, runtime), found, settings.margin_fraction, False)
+    for name, embedder in embedders.items():
+        embeddings = embed_subjects(embedder, found, settings.margin_fraction, False)
         report = evaluation.evaluate_distances(pairset, evaluation.pair_distances(pairset, embeddings),
                                                settings.verify_threshold, k_folds=10).to_json_dict()
-        out[runtime] = {k: report[k] for k in ("accuracy", "accuracy_std", "accuracy_at_default")}
+        out[name] = {k: report[k] for k in ("accuracy", "accuracy_std", "accuracy_at_default")}
     out["int8_minus_fp32_points"] = 100 * (out["litert-int8"]["accuracy"] - out["litert-fp32"]["accuracy"])
+    out["flip_minus_int8_points"] = 100 * (out[FLIP]["accuracy"] - out["litert-int8"]["accuracy"])
+    crop = np.zeros((1, DEFAULT_MODEL.input_px, DEFAULT_MODEL.input_px, 3), np.float32)
+    cost = embedding_cost({name: embedders[name] for name in ("litert-int8", FLIP)}, crop, repeats=100)
+    out["flip_cost_ratio"] = cost[FLIP]["median"] / cost["litert-int8"]["median"]
+    min_gain, max_cost = FLIP_RULE
+    out["flip_earns_default"] = out["flip_minus_int8_points"] >= min_gain and out["flip_cost_ratio"] < max_cost
     return out
 
 
