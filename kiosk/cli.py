@@ -85,6 +85,17 @@ def _engine_commands(sub) -> None:
 
 
 def _tool_commands(sub) -> None:
+    _evaluation_commands(sub)
+    _benchmark_commands(sub)
+    weights = sub.add_parser("weights", help="download or check the FaceNet weights")
+    weights.add_argument("action", choices=("fetch", "verify", "path"),
+                         help="fetch: download the weights and build the exports; verify: check every model file")
+    weights.add_argument("--force", action="store_true", help="download again even if present")
+    _log_commands(sub)
+
+
+def _evaluation_commands(sub) -> None:
+    """The accuracy measurements: faces, the photo check, the head turn, the detector."""
     evaluate = sub.add_parser("evaluate", help="accuracy on LFW-format labelled pairs")
     evaluate.add_argument("--pairs", required=True, help="pairs file (LFW View 1 or View 2 layout)")
     evaluate.add_argument("--images", required=True, help="folder holding <Name>/<Name>_NNNN.jpg")
@@ -119,6 +130,10 @@ def _tool_commands(sub) -> None:
     challenge.add_argument("--seed", type=int, default=0, help="seed of the simulation (default 0)")
     challenge.add_argument("--json", action="store_true")
     _evaluate_detector_parser(sub)
+
+
+def _benchmark_commands(sub) -> None:
+    """The speed measurements: the stages, the window, a shared server."""
     benchmark = sub.add_parser("benchmark", help="speed of detection, embedding and matching")
     benchmark.add_argument("--json", action="store_true")
     benchmark.add_argument("--repeats", type=int, default=30)
@@ -136,10 +151,10 @@ def _tool_commands(sub) -> None:
     bench_store.add_argument("--change-every", type=float, default=60.0, metavar="S",
                              help="each kiosk changes the gallery every S seconds (default 60)")
     bench_store.add_argument("--json", action="store_true")
-    weights = sub.add_parser("weights", help="download or check the FaceNet weights")
-    weights.add_argument("action", choices=("fetch", "verify", "path"),
-                         help="fetch: download the weights and build the exports; verify: check every model file")
-    weights.add_argument("--force", action="store_true", help="download again even if present")
+
+
+def _log_commands(sub) -> None:
+    """The access log and the reports made from it."""
     events = sub.add_parser("events", help="the access log, newest first")
     fmt = events.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
