@@ -23,7 +23,8 @@ from kiosk.core.base.specs import DEFAULT_PAD
 from kiosk.core.base.types import PersonChange
 from kiosk.core.base.vocabulary import DecisionKind, MarkState, Mode, TaskKind
 from kiosk.core.frontdesk import decisions as d
-from kiosk.core.frontdesk.desk import NO_LIVENESS_DETAIL, DeskUpdate, FrontDesk
+from kiosk.core.frontdesk.desk import NO_LIVENESS_DETAIL, FrontDesk
+from kiosk.core.frontdesk.updates import DeskUpdate
 from kiosk.core.storage.sqlite import SqliteStore
 from tests.conftest import REPO
 from tests.ui_helpers import BLUE, EMPTY, GREEN, RED, card_frame, make_settings

@@ -17,7 +17,8 @@ from kiosk.core.base import settings as settings_mod
 from kiosk.core.base.vocabulary import Mode, ModelState
 from kiosk.core.camera.capture import CameraStatus, CaptureLoop
 from kiosk.core.camera.frames import LatestFrame
-from kiosk.core.frontdesk.desk import DeskUpdate, FrontDesk
+from kiosk.core.frontdesk.desk import FrontDesk
+from kiosk.core.frontdesk.updates import DeskUpdate
 from kiosk.ui.qt_compat import MainThreadGc
 from kiosk.ui.worker import AnalysisWorker, Job, JobHandle, real_engine
 

@@ -87,7 +87,7 @@ class LiveView(QWidget):
 
     @Slot(object)
     def set_marks(self, marks) -> None:
-        """`marks`: a frontdesk.desk.Marks (seq, frame_shape, FaceMark tuple)."""
+        """`marks`: a frontdesk.updates.Marks (seq, frame_shape, FaceMark tuple)."""
         self._marks, self._marks_at = marks, time.monotonic()
         self.update()
 

@@ -19,7 +19,8 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from kiosk.core.base.errors import KioskError
 from kiosk.core.base.imageio import bgr_to_rgb
 from kiosk.core.camera.frames import LatestFrame, RateMeter
-from kiosk.core.frontdesk.desk import DeskUpdate, FrontDesk
+from kiosk.core.frontdesk.desk import FrontDesk
+from kiosk.core.frontdesk.updates import DeskUpdate
 
 log = logging.getLogger(__name__)
 

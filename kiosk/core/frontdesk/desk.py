@@ -16,7 +16,7 @@ import logging
 import os
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Iterable, Sequence
 
@@ -24,13 +24,12 @@ import numpy as np
 
 from kiosk.core.base.errors import DuplicatePersonError, InvalidTextError, KioskError, UnknownPersonError
 from kiosk.core.base.text import MAX_CHARS, clean_label, clean_optional_label
-from kiosk.core.base.types import Face, Match, Person
+from kiosk.core.base.types import Person
 from kiosk.core.base.vocabulary import GroupPolicy, Mode, SecurityLevel, Source, TaskKind
 from kiosk.core.frontdesk import decisions
-from kiosk.core.frontdesk.decisions import ClaimLimiter, Decision, FaceMark, RecognizeTracker, VerifySession, marks_for
+from kiosk.core.frontdesk.decisions import ClaimLimiter, Decision, RecognizeTracker, VerifySession, marks_for
 from kiosk.core.frontdesk.doors import door_event
 from kiosk.core.frontdesk.enrolment import (
-    EnrolCandidate,
     FileShots,
     Shot,
     encode_files,
@@ -39,6 +38,7 @@ from kiosk.core.frontdesk.enrolment import (
 )
 from kiosk.core.frontdesk.gallery import CHECK_S, GalleryWatch
 from kiosk.core.frontdesk.live import Task, boxes_only, check_claim
+from kiosk.core.frontdesk.updates import DeskUpdate, DoorState, IdentifiedFace, Marks, PendingChallenge, PhotoVerdict
 from kiosk.core.recognition.engine import FrameAnalysis
 from kiosk.core.recognition.matching import Gallery
 from kiosk.core.storage.store import Store
@@ -56,77 +56,6 @@ log = logging.getLogger(__name__)
 
 PURGE_EVERY_S = 24 * 3600.0
 NO_LIVENESS_DETAIL = "the anti-spoofing model of the security level is not loaded: the door stays shut"
-
-
-@dataclass(frozen=True)
-class Marks:
-    """Face boxes of one analysed frame, in that frame's pixels."""
-
-    seq: int
-    frame_shape: tuple[int, int]  # (height, width)
-    marks: tuple[FaceMark, ...]
-
-
-@dataclass(frozen=True)
-class DeskUpdate:
-    """What changed at the front desk after a frame, a tick or a command: the screen shows it."""
-
-    decisions: tuple[Decision, ...] = ()
-    marks: Marks | None = None
-    prompt: str | None = None  # None: unchanged; "": no prompt any more; else the prompt
-    door_open: bool | None = None  # None: unchanged
-    enrol: EnrolCandidate | None = None  # while enrolling: the analysed frame as a shot
-    gallery_size: int | None = None  # templates in use, when the gallery was (re)loaded
-    analysis_ms: float = 0.0
-
-    @property
-    def empty(self) -> bool:
-        return self == DeskUpdate()
-
-
-@dataclass(frozen=True)
-class PhotoVerdict:
-    """`FrontDesk.verify_photo`: the decision on one photo and what it was based on."""
-
-    person: Person
-    decision: Decision
-    match: Match | None  # None: no face in the photo
-    face: Face | None
-    faces_in_image: int
-
-
-@dataclass(frozen=True)
-class IdentifiedFace:
-    """`FrontDesk.identify_photo`, per face: who it matched, and whether the door lets them in
-    (a recognised person may still be refused: disabled, out of dates, a flat picture)."""
-
-    face: Face
-    match: Match | None  # None when the gallery is empty
-    decision: Decision
-
-
-@dataclass
-class PendingChallenge:
-    """An acceptance held back until the person turns their head as asked (security level
-    passive+challenge): then announced, or refused when the time runs out."""
-
-    decision: Decision
-    check: ChallengeCheck
-    prompt: str = ""
-
-
-class DoorState:
-    """Whether the door is open: until a time on the desk's clock."""
-
-    def __init__(self, clock):
-        self._clock = clock
-        self._open_until = float("-inf")
-
-    def open_for(self, seconds: float) -> None:
-        self._open_until = max(self._open_until, self._clock() + seconds)
-
-    def is_open(self) -> bool:
-        return self._clock() < self._open_until
 
 
 class FrontDesk:
