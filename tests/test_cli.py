@@ -609,3 +609,16 @@ def test_a_bad_choice_lists_the_choices_in_plain_words(capsys):
         cli.main(["evaluate-pad", "--live", "x", "--attack", "y", "--level", "bogus"])
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and "'off', 'passive', 'passive+challenge'" in err and "SecurityLevel" not in err
+
+
+def test_at_the_head_turn_level_a_photo_accepted_says_the_turn_was_not_checked(kiosk_cli, monkeypatch):
+    kiosk_cli("enroll", "younes", seed_photo("younes"))
+    monkeypatch.setenv("KIOSK_SECURITY_LEVEL", "passive+challenge")
+    code, out, _ = kiosk_cli("verify", SEED / "camera_0.jpg", "--as", "younes")
+    assert code == 0 and out.startswith("accepted: the face is younes")
+    assert out.rstrip().endswith("the head turn of passive+challenge needs the live camera: not checked")
+    code, out, _ = kiosk_cli("verify", SEED / "camera_0.jpg", "--as", "younes", "--json")
+    assert json.loads(out)["head_turn"] == "the head turn of passive+challenge needs the live camera: not checked"
+    monkeypatch.setenv("KIOSK_SECURITY_LEVEL", "passive")
+    code, out, _ = kiosk_cli("verify", SEED / "camera_0.jpg", "--as", "younes", "--json")
+    assert code == 0 and json.loads(out)["head_turn"] is None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from kiosk.commands.common import emit_json, open_desk
-from kiosk.core.base.vocabulary import DecisionKind
+from kiosk.core.base.vocabulary import DecisionKind, SecurityLevel
 from kiosk.core.frontdesk.decisions import live_score_text
 
 
@@ -13,6 +13,7 @@ def cmd_verify(args) -> int:
     with open_desk(args) as desk:
         verdict = desk.verify_photo(image_rgb, args.claim, log_it=args.log)
         threshold, pad_threshold = desk.settings.verify_threshold, desk.settings.pad_threshold
+        unchecked = _unchecked_turn(desk.settings.security_level)
     match, name = verdict.match, verdict.person.name
     accepted = verdict.decision.accepted
     if args.json:
@@ -22,13 +23,14 @@ def cmd_verify(args) -> int:
                     "box": list(verdict.face.box_xywh) if verdict.face else None,
                     "decision": verdict.decision.kind,
                     "reason": "no face found" if match is None else verdict.decision.detail or None,
-                    "logged": bool(args.log)})
+                    "logged": bool(args.log), "head_turn": unchecked or None})
     elif match is None:
         print(f"refused: no face found in {args.image}, so it cannot be {name}")
     elif match.accepted and not accepted:
         print(f"refused: the face is {name}, but {_why_not(verdict.decision, pad_threshold)}")
     elif accepted:
-        print(f"accepted: the face is {name} (distance {match.distance:.3f} <= {threshold:.2f})")
+        print(f"accepted: the face is {name} (distance {match.distance:.3f} <= {threshold:.2f})"
+              + (f"; {unchecked}" if unchecked else ""))
     else:
         print(f"refused: the face is not {name} (distance {match.distance:.3f} > {threshold:.2f})")
     return 0 if accepted else 1
@@ -68,6 +70,13 @@ def _print_faces(results, image: str, pad_threshold: float) -> None:
         dist = f" (distance {f['distance']:.3f})" if f["distance"] is not None else ""
         refused = f": not let in: {_why_not(r.decision, pad_threshold)}" if f["identity"] and not f["accepted"] else ""
         print(f"face at {tuple(f['box'])}: {who}{dist}{refused}")
+
+
+def _unchecked_turn(level: str) -> str:
+    """At passive+challenge a photo passes the photo check only: the head turn the door would
+    also ask for needs the live camera, so an acceptance here says it was not checked."""
+    return "the head turn of passive+challenge needs the live camera: not checked" \
+        if level == SecurityLevel.CHALLENGE else ""
 
 
 def _why_not(decision, pad_threshold: float) -> str:
