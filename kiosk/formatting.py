@@ -166,7 +166,7 @@ def _challenge_genuine(g) -> list[str]:
              f" a photo without a face), each photo re-filmed as {g.genuine_renders} frames",
              f"  NOTE: {g.genuine_selection}",
              f"  PASSED, turn {g.genuine_band_deg[0]:g}-{g.genuine_band_deg[1]:g} deg: {rate(head)};"
-             f" of the failures, {g.genuine_no_reference} had no frontal reference frame"]
+             f" of the failures, {g.genuine_no_reference} gave the check no frontal reference"]
     lines += [f"    turn {band:>5} deg: {rate(figures)}" for band, figures in g.by_turn.items()]
     return lines
 

@@ -142,6 +142,23 @@ def test_a_weakened_check_lets_the_same_flat_pictures_through(engine, tmp_path):
     assert flat.flat_attempts == 6 and flat.flat_passed >= 1
 
 
+def test_genuine_pairs_need_a_straight_photo_whatever_the_checks_reference_limits():
+    head = np.array([[-0.5, 0.0, 0.0], [0.5, 0.0, 0.0], [0.0, 0.55, -0.56], [-0.4, 1.1, 0.0], [0.4, 1.1, 0.0]])
+
+    def photo(yaw):  # the five points of a head turned by ``yaw`` (the person's own left > 0)
+        y = math.radians(yaw)
+        turned = head @ np.array([[math.cos(y), 0, math.sin(y)], [0, 1, 0], [-math.sin(y), 0, math.cos(y)]])
+        return 60 * turned[:, :2] + 100
+
+    yaws = {"a": 5, "b": 28, "c": 13, "d": 38, "e": -3, "f": -22}
+    points = {name: photo(yaw) for name, yaw in yaws.items()}
+    assert yaw_deg(points["c"]) > 10 and ChallengeSettings().settle_max_deg > 13
+    same = [evaluation.metrics.Pair(a, b, True, 0) for a, b in (("b", "a"), ("c", "d"), ("e", "f"))]
+    pairs, no_face = evaluation._turn_pairs(same, points)
+    assert [(p.reference, p.turned, p.side) for p in pairs] == [("a", "b", LEFT), ("e", "f", RIGHT)]
+    assert no_face == 0
+
+
 def test_the_same_turn_asked_the_other_way_fails(engine):
     (name, a, b), side = next(iter(TURNS.items()))
     paths = [LFW / name / f"{name}_{i:04d}.jpg" for i in (a, b)]

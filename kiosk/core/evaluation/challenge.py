@@ -10,12 +10,14 @@ and to one asking right first, on a fake clock of `FPS` analysed frames per seco
 passes when either check passes.
 
 Genuine turns: same-person pairs of an LFW-format pairs file whose more frontal photo is
-frontal and whose other photo is turned, both by the check's own yaw (`pose.yaw_deg` of the
+straight (|yaw| <= pose.STRAIGHT_MAX_DEG, enrolment's straight shot) and whose other photo is
+turned, both by the check's own yaw (`pose.yaw_deg` of the
 photo detector's landmarks; see SELECTION). Each photo is re-filmed as a few jittered, noisy
 frames of a head held still and re-detected live (the subject's face; LFW's bystanders are
 ignored); the turn passes when confirm_frames consecutive frames of the turned photo pass
-`turn_ok` against the first frontal frame of the reference photo. Photos stand in for video:
-the turn is between two photos, so the jump guard and the timeout are not part of it.
+`turn_ok` against the reference the check takes from the reference photo's frames. Photos
+stand in for video: the turn is between two photos, so the jump guard and the timeout are not
+part of it.
 """
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ from kiosk.core.evaluation.render import (
     swing_trajectory,
 )
 from kiosk.core.vision.challenge import ChallengeCheck, ChallengeSettings, turn_ok
-from kiosk.core.vision.pose import LEFT, RIGHT, as_points, yaw_deg
+from kiosk.core.vision.pose import LEFT, RIGHT, STRAIGHT_MAX_DEG, as_points, yaw_deg
 
 FPS = 15.0  # analysed frames per second of the fake clock
 MIN_ATTEMPTS = 200  # the issue's target: none of at least this many flat attempts passes
@@ -112,7 +114,7 @@ class GenuineTurns:
     by_turn: dict[str, dict]
     genuine_same_pairs: int  # same-person pairs in the file
     genuine_no_face_pairs: int  # a photo of the pair without a face
-    genuine_no_reference: int  # failed pairs of GENUINE_BAND: no re-filmed frame was frontal
+    genuine_no_reference: int  # failed pairs of GENUINE_BAND: the check took no reference
     genuine_renders: int
     genuine_band_deg: tuple[float, float] = GENUINE_BAND
     genuine_selection: str = SELECTION
@@ -298,7 +300,7 @@ def genuine_turns(engine, same: Sequence[metrics.Pair], images_root: Path, seed:
     """Pass rates of real turns by band of the check's own yaw (see the module's docstring)."""
     paths = _checked_paths(images_root, same)
     points = {rel: photo_points(engine, images_root / rel) for rel in progress(paths)}
-    pairs, no_face = _turn_pairs(same, points, settings)
+    pairs, no_face = _turn_pairs(same, points)
     used = sorted({rel for p in pairs for rel in (p.reference, p.turned)})
     number = {rel: i for i, rel in enumerate(paths)}  # seeds do not depend on what is used
     frames = {rel: refilmed(engine, images_root / rel, points[rel], renders,
@@ -329,8 +331,9 @@ def photo_points(engine, path: Path) -> np.ndarray | None:
     return None if face is None else as_points(face.landmarks)
 
 
-def _turn_pairs(same: Sequence[metrics.Pair], points: dict, settings: ChallengeSettings):
-    """(TurnPair list with a frontal reference and a turn in TURN_BANDS, pairs with no face)."""
+def _turn_pairs(same: Sequence[metrics.Pair], points: dict):
+    """(TurnPair list with a straight reference and a turn in TURN_BANDS, pairs with no face).
+    Chosen by the photos alone, so the pairs do not depend on the check's settings."""
     out, no_face = [], 0
     lo, hi = TURN_BANDS[0][0], TURN_BANDS[-1][1]
     for pair in same:
@@ -341,7 +344,7 @@ def _turn_pairs(same: Sequence[metrics.Pair], points: dict, settings: ChallengeS
         ya, yb = yaw_deg(points[a]), yaw_deg(points[b])
         if abs(yb) < abs(ya):
             (a, ya), (b, yb) = (b, yb), (a, ya)
-        if abs(ya) <= settings.frontal_max_deg and lo <= abs(yb - ya) < hi:
+        if abs(ya) <= STRAIGHT_MAX_DEG and lo <= abs(yb - ya) < hi:
             out.append(TurnPair(a, b, abs(yb - ya), LEFT if yb > ya else RIGHT))
     return out, no_face
 
@@ -371,15 +374,20 @@ def subject_landmarks(engine, frame_rgb: np.ndarray, expected: np.ndarray) -> np
 
 
 def reference_frame(frames: Sequence, settings: ChallengeSettings) -> np.ndarray | None:
-    """The first frame frontal enough to be the challenge's reference, or None."""
-    return next((f for f in frames if f is not None
-                 and abs(yaw_deg(f)) <= settings.frontal_max_deg), None)
+    """The reference the check itself takes from these frames (fed to a `ChallengeCheck` in
+    turn until it has one), or None."""
+    check = ChallengeCheck(_FirstPrompt(LEFT), _Clock(), settings)
+    for frame in frames:
+        check.update(frame)
+        if check.reference is not None:
+            return check.reference
+    return None
 
 
 def turn_passes(reference_frames: Sequence, turned_frames: Sequence, side: str,
                 settings: ChallengeSettings) -> bool:
-    """Reference = the first frontal reference frame; then confirm_frames consecutive turned
-    frames must pass `turn_ok` (a frame without a face breaks the run)."""
+    """Reference = the one the check takes from ``reference_frames``; then confirm_frames
+    consecutive turned frames must pass `turn_ok` (a frame without a face breaks the run)."""
     reference = reference_frame(reference_frames, settings)
     if reference is None:
         return False
