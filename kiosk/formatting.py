@@ -134,7 +134,8 @@ def challenge_run(run) -> str:
     s = run.settings
     lines = [f"head-turn challenge: turn {s['turn_deg']:g} deg, parallax {s['min_parallax']:g}-"
              f"{s['max_parallax']:g} IOD, confirm {s['confirm_frames']} frames, frontal <= "
-             f"{s['frontal_max_deg']:g} deg, timeout {s['timeout_s']:g} s; {run.fps:g} fps, seed {run.seed}"]
+             f"{s['frontal_max_deg']:g} deg (or the straightest of {s['settle_frames']} <= "
+             f"{s['settle_max_deg']:g}), timeout {s['timeout_s']:g} s; {run.fps:g} fps, seed {run.seed}"]
     lines += _challenge_flat(run.flat)
     lines += _challenge_genuine(run.genuine) if run.genuine else ["genuine turns: not run (no --pairs)"]
     t = run.target

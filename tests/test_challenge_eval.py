@@ -178,6 +178,7 @@ def test_text_output_says_how_the_genuine_turns_were_chosen(engine, tmp_path, ca
                            "--images", LFW)
     assert code == 0
     assert "PASSED: 0 of 1" in out and "check's own yaw" in out and "turn 25-35 deg" in out
+    assert "frontal <= 10 deg (or the straightest of 3 <= 15)" in out
 
 
 def test_bad_input_is_exit_2_with_one_line(engine, tmp_path, capsys):
