@@ -194,6 +194,7 @@ class ChallengeCheck:
     def _frame(self, points: np.ndarray | None, now: float) -> None:
         yaw = math.nan if points is None else yaw_deg(points)
         if math.isnan(yaw):  # no face or unusable landmarks: wait, restart if gone too long
+            self.candidates = []  # the reference's frames must follow one another
             if now - self.last_seen_s > self.settings.lost_face_s and self.step != "frontal":
                 self._restart()
             return
