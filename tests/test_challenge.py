@@ -97,7 +97,8 @@ def test_a_turn_the_wrong_way_or_held_for_one_frame_only_does_not_count():
 
 @pytest.mark.parametrize("yaws, reference", [
     ([0], 0), ([13, 4], 4), ([-13, -11, -12], -11), ([13, 12], None), ([20] * 6, None), ([13, 20, 13, 12], None),
-    ([13, None, 12, 13], None), ([13, None, 12, 13, 11], 11)])
+    ([13, None, 12, 13], None), ([13, None, 12, 13, 11], 11),
+    ([13, -13, -13, -13], None), ([13, -13, -13, -13, -13], -13)])  # a swapped picture: its own frames
 def test_the_reference_is_a_straight_frame_or_the_straightest_of_three_a_little_off(yaws, reference):
     clock = Clock()
     check = ChallengeCheck(random.Random(1), clock, ChallengeSettings())
@@ -110,6 +111,20 @@ def test_the_reference_is_a_straight_frame_or_the_straightest_of_three_a_little_
     else:
         assert state.step == check.order[0]
         assert state.reference_yaw_deg == pose.yaw_deg(project(HEAD, reference))
+
+
+def test_a_failed_challenge_says_how_far_the_person_got():
+    clock = Clock()
+    check = ChallengeCheck(random.Random(1), clock, ChallengeSettings())  # left first
+    for yaw in (30, 0, 0, 8, 8):  # not straight at first, then a turn too small
+        check.update(project(HEAD, yaw))
+        clock.t += 1 / 15
+    clock.t += 9
+    summary = check.update(project(HEAD, 8)).summary()
+    assert summary == "timeout after 9.3 s: turned left 9 deg (parallax 0.08)"  # the right turn never asked
+    never = ChallengeCheck(random.Random(1), clock := Clock(), ChallengeSettings())
+    clock.t += 9
+    assert never.update(project(HEAD, 30)).summary() == "timeout after 9.0 s: never straight enough to start"
 
 
 def test_one_outlier_frame_is_skipped_and_a_lost_face_starts_again():

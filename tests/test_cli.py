@@ -68,6 +68,10 @@ def test_enroll_list_verify_identify_events(kiosk_cli):
     result = json.loads(out)
     assert code == 0 and result["accepted"] and result["identity"] == "younes"
     assert {"identity", "distance", "accepted", "threshold"} <= result.keys()
+    assert result["live_score"] >= 0.01  # passed the photo check: how far above its threshold
+    code, out, _ = kiosk_cli("verify", SEED / "camera_0.jpg", "--as", "E7")
+    assert code == 0 and out.startswith("accepted: the face is younes (distance ")
+    assert "; live score " in out and " >= 0.01)" in out
     code, out, _ = kiosk_cli("verify", SEED / "camera_2.jpg", "--as", "kian")
     assert code == 1 and out.startswith("refused: the face is not kian (distance")
     code, out, _ = kiosk_cli("identify", SEED / "camera_0.jpg", "--json")
@@ -541,12 +545,37 @@ def test_weights_verify_refuses_a_planted_export(tmp_path, settings):
     recorded = exports.recorded(settings.weights_path)
     (folder / exports.MANIFEST_NAME).write_text(json.dumps({p.name: recorded[p.name] for p in needed}))
     verified = run_kiosk("--weights-dir", folder, "weights", "verify")
-    assert verified.returncode == 0 and verified.stdout.count("ok: ") == 4, verified.stdout + verified.stderr
+    assert verified.returncode == 0 and verified.stdout.count("ok: ") == 6, verified.stdout + verified.stderr  # + 2 PAD
     (folder / real.name).write_bytes(b"TFL3" + b"\0" * 2600)  # the 2.6 KB fake
     done = run_kiosk("--weights-dir", folder, "weights", "verify")
     assert done.returncode == 2 and "has changed since it was built" in done.stderr
     done = run_kiosk("--weights-dir", folder, "--data-dir", tmp_path / "d", "identify", seed_photo("kian"))
     assert done.returncode == 2 and "has changed since it was built" in done.stderr
+
+
+def test_weights_verify_checks_the_anti_spoofing_models_too(tmp_path, settings, monkeypatch, capsys):
+    import shutil
+
+    from kiosk.core.base.paths import committed_weights_dir
+    from kiosk.core.base.specs import DEFAULT_PAD
+
+    argv = ["--weights-dir", str(settings.weights_path), "weights", "verify"]
+    bundle = tmp_path / "bundle"  # an installed program whose committed files are copies
+    (bundle / "weights").mkdir(parents=True)
+    for model in DEFAULT_PAD.models:
+        shutil.copy(committed_weights_dir() / model.file, bundle / "weights" / model.file)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert all(f"ok: {bundle / 'weights' / m.file} (anti-spoofing model" in out for m in DEFAULT_PAD.models)
+    damaged = bundle / "weights" / DEFAULT_PAD.models[1].file
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 1
+    damaged.write_bytes(bytes(data))
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"the anti-spoofing model {damaged} is damaged" in err and len(err.strip().splitlines()) == 1
 
 
 # --- a printed photo of an enrolled person (real NUAA captures from ../shared/testdata/pad) -----

@@ -69,6 +69,16 @@ def test_cooldown_stops_repeated_announcements(tracker, clock):
     assert len(tracker.update([known(7, "younes")])) == 1
 
 
+def test_the_live_score_is_the_deciding_frames_not_the_whole_stay(tracker, clock):
+    welcome, = [d for _ in range(3) for d in tracker.update([known(7, "younes")], [0.9])]
+    assert welcome.live_score == pytest.approx(0.9)
+    for score in [0.9] * 150 + [0.0] * 2:  # a live face for 10 s, then a print slipped in
+        assert tracker.update([known(7, "younes")], [score]) == []  # (cooling down)
+    clock.now += 11
+    again, = tracker.update([known(7, "younes")], [0.0])
+    assert again.live_score == 0.0  # the three deciding frames, not 153 frames' mean (0.88)
+
+
 def test_stranger_is_sent_to_reception_once_per_cooldown(tracker, clock):
     decision, = feed(tracker, [[stranger()]] * 3)
     assert decision.kind == DecisionKind.STRANGER and decision.message == d.STRANGER_MESSAGE

@@ -474,6 +474,11 @@ def test_a_level_whose_model_is_damaged_refuses_everyone_until_it_is_loaded_or_t
     assert decision.kind == DecisionKind.ATTACK and not decision.accepted and not desk.door.is_open()
     assert [(e.accepted, e.detail) for e in store.events()] == [(False, NO_LIVENESS_DETAIL)]
     assert not desk.verify_photo(rgb(card_frame(RED)), "Alice").decision.accepted
+    desk.begin_enrolment()  # a live shot cannot be checked: said so, not "looks like a photo"
+    update = desk.step(rgb(card_frame(RED)))
+    assert update.enrol.shot is None and "anti-spoofing check cannot run" in update.enrol.quality.message
+    assert "looks like a photo" not in update.enrol.quality.message
+    desk.end_enrolment()
     desk.apply_settings(settings)  # the admin sets "off" again
     assert feed(desk, clock, card_frame(RED), 3)[0].kind == DecisionKind.WELCOME and desk.door.is_open()
     shutil.copyfile(committed_weights_dir() / DEFAULT_PAD.models[0].file, pad_dir / DEFAULT_PAD.models[0].file)
@@ -521,7 +526,8 @@ def test_a_face_that_does_not_turn_gets_see_reception_after_the_time_out(store, 
     assert decision.kind == DecisionKind.CHALLENGE_FAILED and decision.message == d.STRANGER_MESSAGE
     assert not desk.door.is_open() and desk.pending is None
     event, = store.events()
-    assert not event.accepted and event.kind == "challenge_failed" and "timeout" in event.detail
+    assert not event.accepted and event.kind == "challenge_failed" and "timeout after 8" in event.detail
+    assert "live score" in event.detail and "turned right -" in event.detail  # it went the wrong way
 
 
 def test_someone_else_turning_for_the_held_person_does_not_count(store, clock, tmp_path):

@@ -106,3 +106,17 @@ def test_evaluate_pad_bad_input_is_exit_2(tmp_path, capsys, engine):
     code = cli.main(["--data-dir", str(tmp_path), "evaluate-pad", "--live", str(tmp_path / "none"),
                      "--attack", str(tmp_path)], engine_factory=lambda settings: engine)
     assert code == 2 and "not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["evaluate-pad", "evaluate"])
+def test_a_plot_that_could_never_be_written_is_refused_before_the_run(tmp_path, capsys, command):
+    def no_models(settings):
+        raise AssertionError("the models were loaded: the run started")
+
+    folders = (["--live", str(tmp_path), "--attack", str(tmp_path)] if command == "evaluate-pad"
+               else ["--pairs", str(tmp_path / "pairs.txt"), "--images", str(tmp_path)])
+    for plot in (tmp_path / "no-such-folder" / "det.png", tmp_path):
+        code = cli.main(["--data-dir", str(tmp_path / "data"), command, *folders, "--plot", str(plot)],
+                        engine_factory=no_models)
+        err = capsys.readouterr().err
+        assert code == 2 and "--plot" in err and "not a file in an existing folder" in err

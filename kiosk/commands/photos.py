@@ -21,7 +21,7 @@ def cmd_verify(args) -> int:
                     "distance": match.distance if match else None, "accepted": accepted, "threshold": threshold,
                     "faces_in_image": verdict.faces_in_image,
                     "box": list(verdict.face.box_xywh) if verdict.face else None,
-                    "decision": verdict.decision.kind,
+                    "decision": verdict.decision.kind, "live_score": verdict.decision.live_score,
                     "reason": "no face found" if match is None else verdict.decision.detail or None,
                     "logged": bool(args.log), "head_turn": unchecked or None})
     elif match is None:
@@ -29,7 +29,9 @@ def cmd_verify(args) -> int:
     elif match.accepted and not accepted:
         print(f"refused: the face is {name}, but {_why_not(verdict.decision, pad_threshold)}")
     elif accepted:
-        print(f"accepted: the face is {name} (distance {match.distance:.3f} <= {threshold:.2f})"
+        live = verdict.decision.live_score
+        print(f"accepted: the face is {name} (distance {match.distance:.3f} <= {threshold:.2f}"
+              + ("" if live is None else f"; live score {live:.4f} >= {pad_threshold:g}") + ")"
               + (f"; {unchecked}" if unchecked else ""))
     else:
         print(f"refused: the face is not {name} (distance {match.distance:.3f} > {threshold:.2f})")

@@ -36,6 +36,7 @@ def _verify_model_files(settings) -> list[str]:
     """One "ok: …" line per trusted file; WeightsError (exit 2) at the first that is not."""
     from kiosk.core.models import exports, weights
     from kiosk.core.recognition.files import required_exports
+    from kiosk.core.vision import liveness
 
     lines = []
     if weights.weights_file(settings.weights_path).exists():  # a slim install ships exports only
@@ -46,7 +47,7 @@ def _verify_model_files(settings) -> list[str]:
         line = f"ok: {path} (sha256 as recorded when it was built)"
         if line not in lines:
             lines.append(line)
-    return lines
+    return lines + [f"ok: {path} (anti-spoofing model, sha256 as committed)" for path in liveness.verify_files()]
 
 
 
@@ -80,16 +81,29 @@ def _progress(args, desc: str = "detecting", unit: str = "img"):
     return lambda items: tqdm(items, desc=desc, unit=unit, file=sys.stderr)
 
 
+def _plot_path(plot: str | None) -> Path | None:
+    """The --plot file, refused at once when it could never be written there."""
+    if not plot:
+        return None
+    path = Path(plot)
+    if path.is_dir() or not path.parent.is_dir():
+        from kiosk.core.base.errors import KioskError
+
+        raise KioskError(f"--plot {plot}: not a file in an existing folder")
+    return path
+
+
 def cmd_evaluate(args) -> int:
     from kiosk import formatting
     from kiosk.core.evaluation.lfw import evaluate_pairs
 
     settings = load_settings(args)
+    _plot_path(args.plot)  # before the long run
     run = evaluate_pairs(args.engine_factory(settings), Path(args.pairs), Path(args.images),
                          settings.verify_threshold, runtime=settings.runtime, limit=args.limit,
                          margin=args.margin, align=args.align,
                          baseline_pixel=args.baseline == "pixel",
-                         plot=Path(args.plot) if args.plot else None, progress=_progress(args))
+                         plot=_plot_path(args.plot), progress=_progress(args))
     print(json.dumps(run.to_json_dict(), indent=2, default=str) if args.json
           else formatting.evaluation_run(run))
     return 0
@@ -113,11 +127,11 @@ def cmd_evaluate_pad(args) -> int:
     from kiosk.core.vision.liveness import PassiveLiveness
 
     settings = load_settings(args)
+    plot = _plot_path(args.plot)  # before the long run
     engine = args.engine_factory(settings)
     liveness = engine.liveness or PassiveLiveness(committed_weights_dir())
     run = evaluate_pad(engine, liveness, Path(args.live), Path(args.attack), settings.pad_threshold,
-                       args.level or settings.security_level,
-                       Path(args.plot) if args.plot else None, _progress(args))
+                       args.level or settings.security_level, plot, _progress(args))
     print(json.dumps(run.to_json_dict(), indent=2) if args.json else formatting.pad_run(run))
     return 0
 

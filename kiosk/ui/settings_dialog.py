@@ -40,11 +40,12 @@ SECURITY_HELP = {
     SecurityLevel.OFF: "The face alone decides. A good photo or a phone showing the face of"
                        " someone enrolled may open the door.",
     SecurityLevel.PASSIVE: "A second model looks at every face that would open the door for signs"
-                           " of a printed photo or a screen; staff notice nothing. It stops most"
-                           " printed photos, phone and screen replays less reliably.",
+                           " of a printed photo or a screen; staff notice nothing. It stops"
+                           " printed photos; a phone held close to the camera often gets through.",
     SecurityLevel.CHALLENGE: "Also asks each person to turn their head a little to one side, then"
-                             " the other (about 3 s). A photo or a screen held up to the camera"
-                             " cannot do that; a video of the right head turn or a mask can.",
+                             " the other (about 3 s). A photo or a screen showing one picture"
+                             " cannot do that, however it is moved; a folded print, photos swapped"
+                             " by hand, a video of the right head turns or a mask can.",
 }
 RANGE_HELP = (
     "Faces smaller than this (in the camera's pixels, the dashed square) are ignored, so people"

@@ -126,7 +126,10 @@ class AnalysisWorker(QThread):
         try:
             return self._engine_factory(self._desk.settings)
         except Exception as exc:
-            log.exception("building the face model failed")
+            if isinstance(exc, KioskError):  # a missing or damaged file: its one-line reason
+                log.error("building the face model failed: %s", exc)
+            else:
+                log.exception("building the face model failed")
             self.errored.emit(exc)
             return None
 

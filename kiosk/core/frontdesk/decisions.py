@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from kiosk.core.base.types import Match, Person
 from kiosk.core.base.vocabulary import DecisionKind, MarkState, Mode
+from kiosk.core.vision.liveness import combined_score
 
 if TYPE_CHECKING:
     from kiosk.core.recognition.engine import FaceResult
@@ -92,8 +93,9 @@ class Decision:
     def challenge_failed(self, reason: str) -> "Decision":
         """This acceptance when the head turn asked for did not come in time (answered with
         the mode's own refusal, as an attack is)."""
+        score = "" if self.live_score is None else f" (its live score {self.live_score:.4f})"
         return replace(self, kind=DecisionKind.CHALLENGE_FAILED, message=refusal_message(self.mode),
-                       accepted=False, door_open_s=0.0, detail=f"head-turn check failed: {reason}")
+                       accepted=False, door_open_s=0.0, detail=f"head-turn check failed{score}: {reason}")
 
     def not_logged(self, reason: str) -> "Decision":
         """This decision when its log row could not be written: refused, door shut."""
@@ -140,7 +142,7 @@ class RecognizeTracker:
         self.door_open_s = door_open_s
         self._clock = clock
         self._streaks: dict[object, int] = {}
-        self._scores: dict[object, list[float]] = {}  # live scores over each streak
+        self._scores: dict[object, list[float]] = {}  # live scores of each streak's last frames
         self._announced_at: dict[object, float] = {}
 
     @classmethod
@@ -154,8 +156,7 @@ class RecognizeTracker:
         best = _best_face_per_identity(faces)
         scores = live_scores or [None] * len(faces)
         self._streaks = {key: self._streaks.get(key, 0) + 1 for key in best}
-        self._scores = {key: [*self._scores.get(key, []), scores[i]] if scores[i] is not None
-                        else self._scores.get(key, []) for key, i in best.items()}
+        self._scores = {key: self._latest(key, scores[i]) for key, i in best.items()}
         decisions = []
         for key, index in best.items():
             if self._streaks[key] >= self.consecutive_frames and not self._cooling(key):
@@ -163,6 +164,12 @@ class RecognizeTracker:
                 decision = recognition(faces[index].match, self.door_open_s)
                 decisions.append(replace(decision, live_score=_mean(self._scores.get(key))))
         return decisions
+
+    def _latest(self, key: object, score: float | None) -> list[float]:
+        """The live scores of the last `consecutive_frames` frames that measured one: the
+        deciding frames, however long the person has been in view."""
+        kept = self._scores.get(key, []) + ([] if score is None else [score])
+        return kept[-self.consecutive_frames:]
 
     def withhold(self, decisions: Sequence[Decision]) -> None:
         """These decisions of the last `update` were not announced (the desk refused the whole
@@ -219,7 +226,8 @@ def _best_face_per_identity(faces: Sequence["FaceResult"]) -> dict[object, int]:
 
 
 def _mean(scores: Sequence[float] | None) -> float | None:
-    return float(sum(scores) / len(scores)) if scores else None
+    """The frames' combined live score (`liveness.combined_score`), None if none measured."""
+    return combined_score(scores) if scores else None
 
 
 # --- verify mode --------------------------------------------------------------------------

@@ -30,6 +30,8 @@ from kiosk.core.frontdesk import decisions
 from kiosk.core.frontdesk.decisions import ClaimLimiter, Decision, RecognizeTracker, VerifySession, marks_for
 from kiosk.core.frontdesk.doors import door_event
 from kiosk.core.frontdesk.enrolment import (
+    LOOKS_FLAT,
+    NO_LIVE_CHECK,
     FileShots,
     Shot,
     encode_files,
@@ -323,8 +325,10 @@ class FrontDesk:
     def _enrol_candidate(self, frame_rgb, analysis: FrameAnalysis, task: Task):
         """A live shot, refused when the face looks like a photo or a screen."""
         scores = [self._live_score(frame_rgb, f) for f in analysis.faces[:1]]
-        return live_candidate(frame_rgb, analysis.faces, task.person_id,
-                              looks_flat=bool(scores) and self._looks_flat(scores[0]))
+        if not (scores and self._looks_flat(scores[0])):
+            return live_candidate(frame_rgb, analysis.faces, task.person_id)
+        refusal = NO_LIVE_CHECK if self._engine().liveness is None else LOOKS_FLAT
+        return live_candidate(frame_rgb, analysis.faces, task.person_id, refusal)
 
     # --- is it a live person? -------------------------------------------------------------
     def _live_scores(self, frame_rgb, analysis: FrameAnalysis) -> list[float | None]:
@@ -397,7 +401,7 @@ class FrontDesk:
         self.pending = None
         if state.outcome == "passed":
             return [pending.decision], ""
-        return [pending.decision.challenge_failed(state.reason or state.outcome)], ""
+        return [pending.decision.challenge_failed(state.summary())], ""
 
     def _verify_frame(self, engine, frame_rgb, task: Task):
         """(analysis, decisions, prompt change) of one frame in verify mode."""

@@ -155,15 +155,17 @@ def thumbnail(image_rgb: np.ndarray, face: Face, size_px: int = THUMB_PX) -> np.
 
 
 LOOKS_FLAT = "This looks like a photo or a screen — the person must stand at the camera"
+NO_LIVE_CHECK = ("The anti-spoofing check cannot run (its model is not loaded; see the message at"
+                 " the top), so no live shot is taken — photos from files still can be")
 
 
 def live_candidate(frame_rgb: np.ndarray, faces, person_id: int | None,
-                   looks_flat: bool = False) -> EnrolCandidate:
+                   refusal: str | None = None) -> EnrolCandidate:
     """The enrolment view of one analysed frame (`FaceResult`s, already embedded); a face the
-    anti-spoofing check calls flat (``looks_flat``) gives no shot, and says why."""
+    anti-spoofing check refuses gives no shot, and ``refusal`` says why."""
     report = quality.assess(frame_rgb, [result.face for result in faces])
-    if len(faces) == 1 and looks_flat:
-        return EnrolCandidate(replace(report, problems=(LOOKS_FLAT, *report.problems)))
+    if len(faces) == 1 and refusal:
+        return EnrolCandidate(replace(report, problems=(refusal, *report.problems)))
     if len(faces) != 1:
         return EnrolCandidate(report)
     only = faces[0]

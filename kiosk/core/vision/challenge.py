@@ -142,6 +142,18 @@ class ChallengeState:
     best_parallax: dict[str, float]  # largest sign-consistent parallax seen in each turn step
     restarts: int  # times the challenge went back to the frontal step
 
+    def summary(self) -> str:
+        """How it ended and how far the person got, for the access log: "timeout after 8.0 s:
+        turned left 14 deg (parallax 0.15), right 3 deg (parallax 0.02)"."""
+        if math.isnan(self.reference_yaw_deg):
+            progress = "never straight enough to start"
+        else:
+            turns = [f"{side} {self.yaw_reached_deg[side]:.0f} deg (parallax {self.best_parallax[side]:.2f})"
+                     for side in (LEFT, RIGHT) if not math.isnan(self.yaw_reached_deg[side])]
+            progress = "turned " + (", ".join(turns) or "not at all")
+        restarts = f"; started again {self.restarts} time(s)" if self.restarts else ""
+        return f"{self.reason or self.outcome} after {self.elapsed_s:.1f} s: {progress}{restarts}"
+
 
 @dataclass
 class _Turn:
@@ -201,6 +213,7 @@ class ChallengeCheck:
         self.last_seen_s = now
         if abs(yaw - self.last_yaw) > self.settings.max_jump_deg:  # False when last is NaN
             self.jumps += 1
+            self.candidates = []  # nor may a jump: the reference is one picture's, not two
             if self.jumps == 1:
                 return  # one frame off: a landmark outlier (MTCNN has them), skip it
             if self.step != "frontal":

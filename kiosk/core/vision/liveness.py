@@ -45,6 +45,15 @@ def load_liveness(level: str, folder: Path | None = None,
     return PassiveLiveness(folder or committed_weights_dir(), spec)
 
 
+def verify_files(folder: Path | None = None, spec: PadSpec = DEFAULT_PAD) -> list[Path]:
+    """Each model file of ``spec`` (committed with the program), its sha256 checked;
+    WeightsError at the first that is missing or damaged."""
+    folder = folder or committed_weights_dir()
+    for model in spec.models:
+        checked_model_bytes(folder / model.file, model.sha256)
+    return [folder / model.file for model in spec.models]
+
+
 def checked_model_bytes(path: Path, expected_sha256: str) -> bytes:
     """The file's bytes if their sha256 is the expected one; WeightsError otherwise."""
     try:
