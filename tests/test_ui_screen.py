@@ -416,6 +416,19 @@ def test_jobs_deliver_even_when_the_caller_drops_the_handle(kiosk, qtbot):
     qtbot.waitUntil(lambda: k.controller.worker.jobs_in_flight() == 0, timeout=2000)  # then released
 
 
+def test_a_job_reaches_slots_connected_just_after_submitting_it(kiosk, qtbot):
+    """The analysis thread is idle and would run the job at once; the caller connects after."""
+    k = kiosk()
+    k.wait_ready()
+    results = []
+    for i in range(5):
+        handle = k.controller.submit(lambda _desk, i=i: i)
+        time.sleep(0.2)  # the GUI thread busy a moment (a slow paint, a loaded machine)
+        handle.returned.connect(results.append)
+    qtbot.waitUntil(lambda: len(results) == 5, timeout=5000)
+    assert results == list(range(5))
+
+
 def test_garbage_is_collected_on_the_gui_thread_only(qtbot, tmp_path):
     """kiosk.ui.qt_compat.MainThreadGc: a Qt object collected on a worker thread crashes."""
     collected_on = []

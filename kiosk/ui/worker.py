@@ -97,10 +97,16 @@ class AnalysisWorker(QThread):
         # is kept here until its `finished` has reached the GUI thread.
         self._handles.add(handle)
         handle.finished.connect(self._release_handle)
-        self._jobs.put(handle)
-        if self.isFinished():  # nobody will run it any more; fail after the caller connects
-            QTimer.singleShot(0, self._fail_late_jobs)
+        # Queued on the GUI thread's next turn: by then the caller has connected its slots (a
+        # signal emitted before a slot is connected reaches nobody, and this thread may run
+        # the job at once).
+        QTimer.singleShot(0, lambda: self._enqueue(handle))
         return handle
+
+    def _enqueue(self, handle: JobHandle) -> None:
+        self._jobs.put(handle)
+        if self.isFinished():  # nobody will run it any more
+            self._fail_late_jobs()
 
     def jobs_in_flight(self) -> int:
         """Jobs submitted whose signals have not all reached the GUI thread yet."""
