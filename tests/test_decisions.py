@@ -76,7 +76,7 @@ def test_the_live_score_is_the_deciding_frames_not_the_whole_stay(tracker, clock
         assert tracker.update([known(7, "younes")], [score]) == []  # (cooling down)
     clock.now += 11
     again, = tracker.update([known(7, "younes")], [0.0])
-    assert again.live_score == 0.0  # the three deciding frames, not 153 frames' mean (0.88)
+    assert again.live_score == 0.0  # the three deciding frames, not the 156 frames' mean (0.88)
 
 
 def test_stranger_is_sent_to_reception_once_per_cooldown(tracker, clock):
