@@ -98,12 +98,12 @@ def cmd_evaluate(args) -> int:
     from kiosk.core.evaluation.lfw import evaluate_pairs
 
     settings = load_settings(args)
-    _plot_path(args.plot)  # before the long run
+    plot = _plot_path(args.plot)  # before the long run
     run = evaluate_pairs(args.engine_factory(settings), Path(args.pairs), Path(args.images),
                          settings.verify_threshold, runtime=settings.runtime, limit=args.limit,
                          margin=args.margin, align=args.align,
                          baseline_pixel=args.baseline == "pixel",
-                         plot=_plot_path(args.plot), progress=_progress(args))
+                         plot=plot, progress=_progress(args))
     print(json.dumps(run.to_json_dict(), indent=2, default=str) if args.json
           else formatting.evaluation_run(run))
     return 0

@@ -11,13 +11,12 @@ passes when either check passes.
 
 Genuine turns: same-person pairs of an LFW-format pairs file whose more frontal photo is
 straight (|yaw| <= pose.STRAIGHT_MAX_DEG, enrolment's straight shot) and whose other photo is
-turned, both by the check's own yaw (`pose.yaw_deg` of the
-photo detector's landmarks; see SELECTION). Each photo is re-filmed as a few jittered, noisy
-frames of a head held still and re-detected live (the subject's face; LFW's bystanders are
-ignored); the turn passes when confirm_frames consecutive frames of the turned photo pass
-`turn_ok` against the reference the check takes from the reference photo's frames. Photos
-stand in for video: the turn is between two photos, so the jump guard and the timeout are not
-part of it.
+turned, both by the check's own yaw (`pose.yaw_deg` of the photo detector's landmarks; see
+SELECTION). Each photo is re-filmed as a few jittered, noisy frames of a head held still and
+re-detected live (the subject's face; LFW's bystanders are ignored); the turn passes when
+confirm_frames consecutive frames of the turned photo pass `turn_ok` against the reference the
+check takes from the reference photo's frames. Photos stand in for video: the turn is between
+two photos, so the jump guard and the timeout are not part of it.
 """
 from __future__ import annotations
 
