@@ -120,3 +120,20 @@ def test_a_plot_that_could_never_be_written_is_refused_before_the_run(tmp_path, 
                         engine_factory=no_models)
         err = capsys.readouterr().err
         assert code == 2 and "--plot" in err and "not a file in an existing folder" in err
+
+
+@pytest.mark.parametrize("command", ["evaluate-pad", "evaluate"])
+def test_a_plot_without_matplotlib_is_refused_before_the_run(tmp_path, capsys, monkeypatch, command):
+    from tests.test_attendance import hide_matplotlib
+
+    def no_models(settings):
+        raise AssertionError("the models were loaded: the run started")
+
+    hide_matplotlib(monkeypatch)  # as in the installed kiosk
+    folders = (["--live", str(tmp_path), "--attack", str(tmp_path)] if command == "evaluate-pad"
+               else ["--pairs", str(tmp_path / "pairs.txt"), "--images", str(tmp_path)])
+    code = cli.main(["--data-dir", str(tmp_path / "data"), command, *folders, "--plot", str(tmp_path / "p.png")],
+                    engine_factory=no_models)
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --plot needs matplotlib, which this installation leaves out; run without --plot"]

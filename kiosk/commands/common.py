@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from kiosk.core.base import settings as settings_mod
+from kiosk.core.base.errors import KioskError
 from kiosk.core.base.vocabulary import Source
 
 
@@ -40,3 +42,19 @@ def open_desk(args):
 def emit_json(value) -> None:
     json.dump(value, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def plot_path(plot: str | None, instead: str = "run without --plot") -> Path | None:
+    """The --plot file, refused at once (before any long run) when it could never be written:
+    no such folder, or no matplotlib (the installed kiosk leaves it out; ``instead`` says what
+    to do then)."""
+    if not plot:
+        return None
+    path = Path(plot)
+    if path.is_dir() or not path.parent.is_dir():
+        raise KioskError(f"--plot {plot}: not a file in an existing folder")
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        raise KioskError(f"--plot needs matplotlib, which this installation leaves out; {instead}") from None
+    return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-from kiosk.commands.common import emit_json, load_settings, open_store
+from kiosk.commands.common import emit_json, load_settings, open_store, plot_path
 from kiosk.core.base.errors import KioskError
 
 
@@ -59,13 +59,11 @@ def cmd_report(args) -> int:
     from kiosk.core.frontdesk import attendance as att
 
     start, end = _day(args.start, "--from"), _day(args.end, "--to")
-    if args.plot and not att.can_plot():
-        raise KioskError("--plot needs matplotlib, which this installation leaves out; "
-                         "use --csv or the admin's Attendance view")
+    plot = plot_path(args.plot, "use --csv or the admin's Attendance view")
     with open_store(load_settings(args), read_only=True) as store:
         report = att.attendance(store, start, end, args.kiosk)
-    if args.plot:
-        att.plot_arrivals(report, args.plot)
+    if plot:
+        att.plot_arrivals(report, plot)
     if args.json:
         emit_json(report.to_json_dict())
     elif args.csv:

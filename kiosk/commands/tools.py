@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from kiosk.commands.common import load_settings
+from kiosk.commands.common import load_settings, plot_path
 
 
 def cmd_weights(args) -> int:
@@ -81,24 +81,12 @@ def _progress(args, desc: str = "detecting", unit: str = "img"):
     return lambda items: tqdm(items, desc=desc, unit=unit, file=sys.stderr)
 
 
-def _plot_path(plot: str | None) -> Path | None:
-    """The --plot file, refused at once when it could never be written there."""
-    if not plot:
-        return None
-    path = Path(plot)
-    if path.is_dir() or not path.parent.is_dir():
-        from kiosk.core.base.errors import KioskError
-
-        raise KioskError(f"--plot {plot}: not a file in an existing folder")
-    return path
-
-
 def cmd_evaluate(args) -> int:
     from kiosk import formatting
     from kiosk.core.evaluation.lfw import evaluate_pairs
 
     settings = load_settings(args)
-    plot = _plot_path(args.plot)  # before the long run
+    plot = plot_path(args.plot)  # before the long run
     run = evaluate_pairs(args.engine_factory(settings), Path(args.pairs), Path(args.images),
                          settings.verify_threshold, runtime=settings.runtime, limit=args.limit,
                          margin=args.margin, align=args.align,
@@ -127,7 +115,7 @@ def cmd_evaluate_pad(args) -> int:
     from kiosk.core.vision.liveness import PassiveLiveness
 
     settings = load_settings(args)
-    plot = _plot_path(args.plot)  # before the long run
+    plot = plot_path(args.plot)  # before the long run
     engine = args.engine_factory(settings)
     liveness = engine.liveness or PassiveLiveness(committed_weights_dir())
     run = evaluate_pad(engine, liveness, Path(args.live), Path(args.attack), settings.pad_threshold,

@@ -4,8 +4,7 @@ from __future__ import annotations
 import math
 import time
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -42,39 +41,6 @@ def plain_label(text: str = "", **options) -> QLabel:
     label = QLabel(text, **options)
     label.setTextFormat(Qt.TextFormat.PlainText)
     return label
-
-
-class Picture(QWidget):
-    """A pixmap drawn as large as fits, keeping its shape (a QLabel's pixmap would make the
-    label at least the pixmap's size, too big for a small screen)."""
-
-    def __init__(self, min_size: QSize = QSize(200, 100), parent: QWidget | None = None):
-        super().__init__(parent)
-        self._pixmap = QPixmap()
-        self._min_size = min_size
-
-    def set_pixmap(self, pixmap: QPixmap) -> None:
-        self._pixmap = pixmap
-        self.updateGeometry()
-        self.update()
-
-    def pixmap(self) -> QPixmap:
-        return self._pixmap
-
-    def sizeHint(self) -> QSize:
-        return self._pixmap.size() if not self._pixmap.isNull() else self._min_size
-
-    def minimumSizeHint(self) -> QSize:
-        return self._min_size
-
-    def paintEvent(self, _event) -> None:
-        if self._pixmap.isNull():
-            return
-        scaled = self._pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        x, y = (self.width() - scaled.width()) // 2, (self.height() - scaled.height()) // 2
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawPixmap(x, y, scaled.width(), scaled.height(), self._pixmap)
 
 
 class CameraBanner(QFrame):

@@ -305,8 +305,9 @@ def genuine_turns(engine, same: Sequence[metrics.Pair], images_root: Path, seed:
     frames = {rel: refilmed(engine, images_root / rel, points[rel], renders,
                              np.random.default_rng([seed, 1, number[rel]]))
               for rel in progress(used)}
-    passed = [turn_passes(frames[p.reference], frames[p.turned], p.side, settings) for p in pairs]
-    no_reference = [reference_frame(frames[p.reference], settings) is None for p in pairs]
+    references = {p.reference: reference_frame(frames[p.reference], settings) for p in pairs}
+    passed = [turn_held(references[p.reference], frames[p.turned], p.side, settings) for p in pairs]
+    no_reference = [references[p.reference] is None for p in pairs]
     return _genuine_summary(pairs, passed, no_reference, len(same), no_face, renders)
 
 
@@ -385,9 +386,14 @@ def reference_frame(frames: Sequence, settings: ChallengeSettings) -> np.ndarray
 
 def turn_passes(reference_frames: Sequence, turned_frames: Sequence, side: str,
                 settings: ChallengeSettings) -> bool:
-    """Reference = the one the check takes from ``reference_frames``; then confirm_frames
-    consecutive turned frames must pass `turn_ok` (a frame without a face breaks the run)."""
-    reference = reference_frame(reference_frames, settings)
+    """Reference = the one the check takes from ``reference_frames``; then `turn_held`."""
+    return turn_held(reference_frame(reference_frames, settings), turned_frames, side, settings)
+
+
+def turn_held(reference: np.ndarray | None, turned_frames: Sequence, side: str,
+              settings: ChallengeSettings) -> bool:
+    """confirm_frames consecutive turned frames pass `turn_ok` against ``reference`` (a frame
+    without a face breaks the run); never without a reference."""
     if reference is None:
         return False
     streak = 0

@@ -104,19 +104,9 @@ def csv_rows(report: AttendanceReport) -> list[tuple]:
             for r in report.rows]
 
 
-def can_plot() -> bool:
-    """Whether matplotlib, which draws the chart file, can be imported (the installed kiosk
-    leaves it out; the admin's window paints its chart with Qt instead)."""
-    try:
-        import matplotlib.figure  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def plot_arrivals(report: AttendanceReport, path: Path) -> Path:
-    """A bar chart of the people who came in each day, as a PNG (needs matplotlib: see
-    ``can_plot``)."""
+    """A bar chart of the people who came in each day, as a PNG (needs matplotlib, which the
+    installed kiosk leaves out: `kiosk report --plot` checks first)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.0, 3.2), dpi=100)

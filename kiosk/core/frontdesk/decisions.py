@@ -182,10 +182,6 @@ class RecognizeTracker:
         self._streaks.clear()
         self._scores.clear()
 
-    def reset(self) -> None:
-        self.restart_counts()
-        self._announced_at.clear()
-
     def _cooling(self, key: object) -> bool:
         last = self._announced_at.get(key)
         return last is not None and self._clock() - last < self.cooldown_s
